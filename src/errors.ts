@@ -1,0 +1,99 @@
+/**
+ * @module errors
+ * One error type for the whole tool. Every error carries a stable `code` that scripts can match on,
+ * a message a user can act on, and the exit status the CLI should use.
+ */
+
+/** Stable error codes. Registry protocol codes keep the OCI distribution spelling. */
+export type ErrorCode =
+  // input and usage (exit 2)
+  | 'USAGE'
+  | 'YAML_INVALID'
+  | 'ENV_INVALID'
+  | 'ROLES_INVALID'
+  | 'CATALOGUE_INVALID'
+  | 'IMAGES_FILE_INVALID'
+  | 'SET_INVALID'
+  | 'REGEX_INVALID'
+  | 'REFERENCE_INVALID'
+  | 'DIGEST_INVALID'
+  | 'FILE_NOT_FOUND'
+  // registry protocol (spec codes)
+  | 'BLOB_UNKNOWN'
+  | 'BLOB_UPLOAD_INVALID'
+  | 'BLOB_UPLOAD_UNKNOWN'
+  | 'DIGEST_INVALID'
+  | 'MANIFEST_BLOB_UNKNOWN'
+  | 'MANIFEST_INVALID'
+  | 'MANIFEST_UNKNOWN'
+  | 'MANIFEST_UNSUPPORTED'
+  | 'NAME_INVALID'
+  | 'NAME_UNKNOWN'
+  | 'SIZE_INVALID'
+  | 'UNAUTHORIZED'
+  | 'DENIED'
+  | 'UNSUPPORTED'
+  | 'TOOMANYREQUESTS'
+  | 'RANGE_INVALID'
+  // transfer and runtime
+  | 'DIGEST_MISMATCH'
+  | 'SIZE_MISMATCH'
+  | 'REGISTRY_UNREACHABLE'
+  | 'REGISTRY_HTTP'
+  | 'TLS_MISMATCH'
+  | 'TAG_NOT_FOUND'
+  | 'UPLOAD_FAILED'
+  | 'TIMEOUT'
+  | 'INTERNAL';
+
+const USAGE_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
+  'USAGE',
+  'YAML_INVALID',
+  'ENV_INVALID',
+  'ROLES_INVALID',
+  'CATALOGUE_INVALID',
+  'IMAGES_FILE_INVALID',
+  'SET_INVALID',
+  'REGEX_INVALID',
+  'REFERENCE_INVALID',
+  'FILE_NOT_FOUND',
+]);
+
+export interface AppErrorOptions {
+  cause?: unknown;
+  /** A hint printed under the message: what the user can do about it. */
+  hint?: string;
+  /** Extra structured detail (for `--json` output and logs). */
+  detail?: unknown;
+}
+
+/** AppError is the base of every error the tool raises on purpose. */
+export class AppError extends Error {
+  readonly code: ErrorCode;
+  readonly hint: string | undefined;
+  readonly detail: unknown;
+
+  constructor(code: ErrorCode, message: string, options: AppErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'AppError';
+    this.code = code;
+    this.hint = options.hint;
+    this.detail = options.detail;
+  }
+
+  /** exitStatus maps the code to the CLI's exit status: 2 for bad input, 1 for everything else. */
+  get exitStatus(): number {
+    return USAGE_CODES.has(this.code) ? 2 : 1;
+  }
+}
+
+/** isAppError narrows an unknown thrown value. */
+export function isAppError(e: unknown): e is AppError {
+  return e instanceof AppError;
+}
+
+/** errorMessage gives a one-line description of any thrown value. */
+export function errorMessage(e: unknown): string {
+  if (e instanceof Error) return e.message;
+  return String(e);
+}
