@@ -106,3 +106,27 @@ export function formatReference(ref: Reference): string {
 export function referenceTarget(ref: Reference): string {
   return ref.digest ?? ref.tag ?? 'latest';
 }
+
+/**
+ * pushTargetName is where an image goes when copied to `pushDestination` (a `host[:port]`):
+ * TripleO's rule, the destination host in front of the image name without its registry
+ * (`docker.io/tripleoupstream/x:tag` -> `192.168.24.1:8787/tripleoupstream/x:tag`).
+ * TripleO dropped the first path component even when it was a namespace rather than a registry
+ * (`tripleoupstream/x` -> `HOST/x`); we drop it only when it names a registry, so that prepare's
+ * env file and upload's destination agree for every form of --namespace. Tag and digest are kept.
+ */
+export function pushTargetName(imagename: string, pushDestination: string): string {
+  const dest = pushDestination.replace(/\/+$/, '');
+  const slash = imagename.indexOf('/');
+  const rest =
+    slash >= 0 && looksLikeRegistry(imagename.slice(0, slash)) ? imagename.slice(slash + 1) : imagename;
+  return `${dest}/${rest}`;
+}
+
+/** registryOfName returns the explicit registry host of an image name, or undefined (Docker Hub). */
+export function registryOfName(imagename: string): string | undefined {
+  const slash = imagename.indexOf('/');
+  if (slash < 0) return undefined;
+  const first = imagename.slice(0, slash);
+  return looksLikeRegistry(first) ? first : undefined;
+}
