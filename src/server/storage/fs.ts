@@ -1,0 +1,297 @@
+/**
+ * @module server/storage/fs
+ * The registry's filesystem store. Content is addressed by digest and stored once for all
+ * repositories; a repository sees a blob only through a link file, as in distribution:
+ *
+ *   blobs/<alg>/<hex[0:2]>/<hex>                        content (layers, configs and manifests)
+ *   repositories/<name>/_blobs/<alg>/<hex>              empty: "this repository may serve this blob"
+ *   repositories/<name>/_manifests/revisions/<alg>/<hex> the manifest's media type
+ *   repositories/<name>/_manifests/tags/<tag>           the tagged manifest's digest
+ *   repositories/<name>/_referrers/<alg>/<hex>/<alg>-<hex>.json   a referrer's descriptor, by subject
+ *   uploads/<uuid>/{data,info.json}                     upload sessions (see uploads.ts)
+ *
+ * Repository path components start with [a-z0-9], so the `_` directories never clash with a nested
+ * repository. Every path is built from values validated in names.ts; nothing else reaches here.
+ * Writers rename complete files into place, so readers never see half a blob, tag or link.
+ */
+import { mkdir, readdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Descriptor } from '../../oci/descriptor.js';
+import { type Digest, digestAlgorithm, digestHex } from '../../oci/digest.js';
+import { writeFileAtomic } from '../../util/atomic.js';
+
+/** A stored manifest: the exact bytes a client pushed and the media type it was pushed with. */
+export interface StoredManifest {
+  digest: Digest;
+  mediaType: string;
+  body: Buffer;
+}
+
+const isMissing = (e: unknown): boolean => (e as NodeJS.ErrnoException).code === 'ENOENT';
+const digestDir = (d: Digest): string => join(digestAlgorithm(d), digestHex(d));
+
+/** FsStore is the content-addressed store; see the module comment for the layout. */
+export class FsStore {
+  readonly blobsDir: string;
+  readonly reposDir: string;
+  readonly uploadsDir: string;
+  /** Manifests are immutable by digest, so the bodies of recently served ones stay in memory. */
+  private readonly manifestCache = new Map<string, Buffer>();
+  private manifestCacheBytes = 0;
+
+  constructor(readonly root: string) {
+    this.blobsDir = join(root, 'blobs');
+    this.reposDir = join(root, 'repositories');
+    this.uploadsDir = join(root, 'uploads');
+  }
+
+  /** open creates the top-level folders. */
+  static async open(root: string): Promise<FsStore> {
+    const store = new FsStore(root);
+    for (const d of [store.blobsDir, store.reposDir, store.uploadsDir]) await mkdir(d, { recursive: true });
+    return store;
+  }
+
+  blobPath(d: Digest): string {
+    const hex = digestHex(d);
+    return join(this.blobsDir, digestAlgorithm(d), hex.slice(0, 2), hex);
+  }
+
+  repoDir(name: string): string {
+    return join(this.reposDir, name);
+  }
+
+  private blobLink(name: string, d: Digest): string {
+    return join(this.repoDir(name), '_blobs', digestDir(d));
+  }
+
+  private revisionLink(name: string, d: Digest): string {
+    return join(this.repoDir(name), '_manifests', 'revisions', digestDir(d));
+  }
+
+  private tagFile(name: string, tag: string): string {
+    return join(this.repoDir(name), '_manifests', 'tags', tag);
+  }
+
+  private referrersDir(name: string, subject: Digest): string {
+    return join(this.repoDir(name), '_referrers', digestDir(subject));
+  }
+
+  /** blobSize stats a blob in the shared store, whatever repository links it. */
+  async blobSize(d: Digest): Promise<number | undefined> {
+    try {
+      return (await stat(this.blobPath(d))).size;
+    } catch (e) {
+      if (isMissing(e)) return undefined;
+      throw e;
+    }
+  }
+
+  /** linkedBlobSize is the size of a blob this repository may serve, or undefined. */
+  async linkedBlobSize(name: string, d: Digest): Promise<number | undefined> {
+    try {
+      await stat(this.blobLink(name, d));
+    } catch (e) {
+      if (isMissing(e)) return undefined;
+      throw e;
+    }
+    return this.blobSize(d);
+  }
+
+  /** linkBlob lets a repository serve a stored blob (after an upload or a mount). */
+  async linkBlob(name: string, d: Digest): Promise<void> {
+    const path = this.blobLink(name, d);
+    await mkdir(join(path, '..'), { recursive: true });
+    await writeFile(path, '');
+  }
+
+  /** unlinkBlob removes a repository's link; the content stays for other repositories (gc reclaims it). */
+  async unlinkBlob(name: string, d: Digest): Promise<boolean> {
+    try {
+      await rm(this.blobLink(name, d));
+      return true;
+    } catch (e) {
+      if (isMissing(e)) return false;
+      throw e;
+    }
+  }
+
+  /**
+   * touchBlob renews a blob's mtime. gc spares unreferenced blobs younger than its grace period, so a
+   * blob a pusher has just checked for (HEAD) or mounted survives until its manifest arrives.
+   */
+  async touchBlob(d: Digest): Promise<void> {
+    const now = new Date();
+    await utimes(this.blobPath(d), now, now).catch(() => {});
+  }
+
+  /** commitBlob moves a verified file into the store; when the content is already there it just goes. */
+  async commitBlob(verifiedFile: string, d: Digest): Promise<void> {
+    const dest = this.blobPath(d);
+    await mkdir(join(dest, '..'), { recursive: true });
+    // rename is atomic and replaces identical content when two uploads of one blob race.
+    await rename(verifiedFile, dest);
+  }
+
+  /** putManifest stores a manifest's bytes, its revision link, and optionally a tag and a referrer entry. */
+  async putManifest(
+    name: string,
+    m: StoredManifest,
+    opts: { tag?: string; subject?: Digest; referrer?: Descriptor },
+  ): Promise<void> {
+    if ((await this.blobSize(m.digest)) === undefined) {
+      const dest = this.blobPath(m.digest);
+      await mkdir(join(dest, '..'), { recursive: true });
+      await writeFileAtomic(dest, m.body);
+    } else {
+      await this.touchBlob(m.digest);
+    }
+    const rev = this.revisionLink(name, m.digest);
+    await mkdir(join(rev, '..'), { recursive: true });
+    await writeFileAtomic(rev, m.mediaType);
+    if (opts.subject !== undefined && opts.referrer !== undefined) {
+      const dir = this.referrersDir(name, opts.subject);
+      await mkdir(dir, { recursive: true });
+      await writeFileAtomic(join(dir, referrerFile(m.digest)), JSON.stringify(opts.referrer));
+    }
+    if (opts.tag !== undefined) {
+      const tagPath = this.tagFile(name, opts.tag);
+      await mkdir(join(tagPath, '..'), { recursive: true });
+      await writeFileAtomic(tagPath, m.digest);
+    }
+  }
+
+  /** resolveTag returns the digest a tag points at. */
+  async resolveTag(name: string, tag: string): Promise<Digest | undefined> {
+    try {
+      return (await readFile(this.tagFile(name, tag), 'utf8')) as Digest;
+    } catch (e) {
+      if (isMissing(e)) return undefined;
+      throw e;
+    }
+  }
+
+  /** manifestMediaType reads the revision link: present only if this repository holds the manifest. */
+  async manifestMediaType(name: string, d: Digest): Promise<string | undefined> {
+    try {
+      return await readFile(this.revisionLink(name, d), 'utf8');
+    } catch (e) {
+      if (isMissing(e)) return undefined;
+      throw e;
+    }
+  }
+
+  /** getManifest reads a manifest of this repository by digest. */
+  async getManifest(name: string, d: Digest): Promise<StoredManifest | undefined> {
+    const mediaType = await this.manifestMediaType(name, d);
+    if (mediaType === undefined) return undefined;
+    let body = this.manifestCache.get(d);
+    if (body === undefined) {
+      try {
+        body = await readFile(this.blobPath(d));
+      } catch (e) {
+        if (isMissing(e)) return undefined;
+        throw e;
+      }
+      this.remember(d, body);
+    }
+    return { digest: d, mediaType, body };
+  }
+
+  private remember(d: Digest, body: Buffer): void {
+    const LIMIT = 64 * 1024 * 1024;
+    this.manifestCache.set(d, body);
+    this.manifestCacheBytes += body.length;
+    // Drop oldest entries first (a Map iterates in insertion order).
+    for (const [k, v] of this.manifestCache) {
+      if (this.manifestCacheBytes <= LIMIT) break;
+      this.manifestCache.delete(k);
+      this.manifestCacheBytes -= v.length;
+    }
+  }
+
+  /** deleteManifest removes a revision, every tag pointing at it, and its referrer entry. */
+  async deleteManifest(name: string, d: Digest, subject: Digest | undefined): Promise<boolean> {
+    try {
+      await rm(this.revisionLink(name, d));
+    } catch (e) {
+      if (isMissing(e)) return false;
+      throw e;
+    }
+    for (const tag of (await this.listTags(name)) ?? []) {
+      if ((await this.resolveTag(name, tag)) === d) await rm(this.tagFile(name, tag), { force: true });
+    }
+    if (subject !== undefined) {
+      await rm(join(this.referrersDir(name, subject), referrerFile(d)), { force: true });
+    }
+    return true;
+  }
+
+  /** deleteTag removes one tag; the manifest stays reachable by digest. */
+  async deleteTag(name: string, tag: string): Promise<boolean> {
+    try {
+      await rm(this.tagFile(name, tag));
+      return true;
+    } catch (e) {
+      if (isMissing(e)) return false;
+      throw e;
+    }
+  }
+
+  /** repositoryExists tells whether anything was ever pushed to the repository. */
+  async repositoryExists(name: string): Promise<boolean> {
+    return (await readdirOrEmpty(this.repoDir(name))).some((e) => e.startsWith('_'));
+  }
+
+  /** listTags returns the sorted tags, or undefined when the repository does not exist. */
+  async listTags(name: string): Promise<string[] | undefined> {
+    if (!(await this.repositoryExists(name))) return undefined;
+    return (await readdirOrEmpty(join(this.repoDir(name), '_manifests', 'tags'))).filter(isNotTemp).sort();
+  }
+
+  /** listRepositories walks the repositories folder: a folder holding `_manifests` is a repository. */
+  async listRepositories(): Promise<string[]> {
+    const out: string[] = [];
+    const walk = async (rel: string): Promise<void> => {
+      const entries = await readdirOrEmpty(join(this.reposDir, rel));
+      if (entries.includes('_manifests')) out.push(rel);
+      for (const e of entries)
+        if (!e.startsWith('_') && !e.startsWith('.')) await walk(rel ? `${rel}/${e}` : e);
+    };
+    await walk('');
+    return out.sort();
+  }
+
+  /** listReferrers reads the referrer descriptors recorded for a subject. */
+  async listReferrers(name: string, subject: Digest): Promise<Descriptor[]> {
+    const dir = this.referrersDir(name, subject);
+    const out: Descriptor[] = [];
+    for (const f of (await readdirOrEmpty(dir)).filter(isNotTemp).sort()) {
+      try {
+        out.push(JSON.parse(await readFile(join(dir, f), 'utf8')) as Descriptor);
+      } catch (e) {
+        if (!isMissing(e)) throw e;
+      }
+    }
+    return out;
+  }
+}
+
+/** A referrer's file name, `<alg>-<hex>.json` (no colon, which some filesystems dislike). */
+function referrerFile(d: Digest): string {
+  return `${digestAlgorithm(d)}-${digestHex(d)}.json`;
+}
+
+/** writeFileAtomic leaves `.name.xxx.tmp` files behind only if killed; listings skip them. */
+function isNotTemp(name: string): boolean {
+  return !name.startsWith('.');
+}
+
+export async function readdirOrEmpty(dir: string): Promise<string[]> {
+  try {
+    return await readdir(dir);
+  } catch (e) {
+    if (isMissing(e) || (e as NodeJS.ErrnoException).code === 'ENOTDIR') return [];
+    throw e;
+  }
+}
