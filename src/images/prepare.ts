@@ -97,30 +97,21 @@ export interface PreparePlan {
 
 /** planPrepare renders, filters and maps the catalogue. Pure and deterministic. */
 export function planPrepare(input: PrepareInput): PreparePlan {
-  const { catalogue, vars, filter, includes, excludes } = input;
+  const { catalogue, vars, filter } = input;
   const images: PreparedImage[] = [];
   const decisions: Decision[] = [];
-  catalogue.entries.forEach((entry, i) => {
-    if (!conditionHolds(entry, vars)) return; // not rendered at all, as a Jinja {% if %} would not
-    let imagename = renderImagename(entry.imagename, vars, i);
-    const ref = parseReferenceFor(imagename, i, catalogue.path);
-    const decide = (kept: boolean, reason: string) => decisions.push({ imagename, kept, reason });
-    if (filter) {
-      if (entry.services.length === 0)
-        return decide(false, 'no services listed, and a service filter is active');
-      const used = entry.services.filter((s) => filter.services.has(s));
-      if (used.length === 0)
-        return decide(false, `none of its services is enabled: ${abbreviate(entry.services)}`);
+  for (const [i, entry] of catalogue.entries.entries()) {
+    if (!conditionHolds(entry, vars)) continue; // not rendered at all, as a Jinja {% if %} would not be
+    const rendered = renderImagename(entry.imagename, vars, i);
+    const ref = parseReferenceFor(rendered, i, catalogue.path);
+    const dropped = dropReason(entry.services, rendered, input);
+    if (dropped !== undefined) {
+      decisions.push({ imagename: rendered, kept: false, reason: dropped });
+      continue;
     }
-    if (includes.length > 0) {
-      const hit = includes.find((re) => re.test(imagename));
-      if (!hit) return decide(false, `matches no --include (${includes.map((r) => r.source).join(', ')})`);
-    } else {
-      const hit = excludes.find((re) => re.test(imagename));
-      if (hit) return decide(false, `matches --exclude ${hit.source}`);
-    }
-    const discovered = input.discoveredTags?.get(imagename);
-    if (discovered !== undefined && ref.digest === undefined) imagename = withTag(imagename, discovered);
+    const discovered = input.discoveredTags?.get(rendered);
+    const imagename =
+      discovered !== undefined && ref.digest === undefined ? withTag(rendered, discovered) : rendered;
     const image: PreparedImage = {
       imagename,
       params: entry.params,
@@ -133,11 +124,29 @@ export function planPrepare(input: PrepareInput): PreparePlan {
     const why = filter
       ? `enabled services: ${abbreviate(entry.services.filter((s) => filter.services.has(s)))}`
       : 'no service filter';
-    decide(true, why);
-  });
+    decisions.push({ imagename, kept: true, reason: why });
+  }
   const params: Record<string, string> = {};
   for (const image of images) for (const p of image.params) params[p] = image.envValue;
   return { images, decisions, params };
+}
+
+/** dropReason applies, in TripleO's Rocky+ order, the service filter, then includes, then excludes. */
+function dropReason(services: string[], imagename: string, input: PrepareInput): string | undefined {
+  const { filter, includes, excludes } = input;
+  if (filter) {
+    if (services.length === 0) return 'no services listed, and a service filter is active';
+    if (!services.some((s) => filter.services.has(s)))
+      return `none of its services is enabled: ${abbreviate(services)}`;
+  }
+  if (includes.length > 0) {
+    if (!includes.some((re) => re.test(imagename))) {
+      return `matches no --include (${includes.map((r) => r.source).join(', ')})`;
+    }
+    return undefined; // as in TripleO, --exclude is ignored when --include is given
+  }
+  const hit = excludes.find((re) => re.test(imagename));
+  return hit ? `matches --exclude ${hit.source}` : undefined;
 }
 
 function parseReferenceFor(imagename: string, index: number, path: string) {

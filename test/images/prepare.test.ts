@@ -149,7 +149,11 @@ test('includes keep only matches; excludes drop matches; include wins over exclu
 test('--push-destination points the env at the destination and lists it when it is insecure', async () => {
   const d = deps({ '192.0.2.1:8787': 'http' });
   const r = await runPrepare(
-    options({ environmentFiles: [DOCKER_ENV], pushDestination: '192.0.2.1:8787', includes: ['binary-keystone'] }),
+    options({
+      environmentFiles: [DOCKER_ENV],
+      pushDestination: '192.0.2.1:8787',
+      includes: ['binary-keystone'],
+    }),
     d,
   );
   assert.equal(
