@@ -9,7 +9,7 @@
  * throughput job, where every layer between socket and file costs.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { BasicAuth } from './auth.js';
+import { type BasicAuth, isEmptyBasic } from './auth.js';
 import { deleteBlob, getBlob } from './blobs.js';
 import { type Exchange, type ServerContext, sendJson } from './context.js';
 import { RegistryHttpError, toHttpError, unsupported, writeError } from './errors.js';
@@ -99,7 +99,10 @@ async function authorize(
   const user = await opts.auth.verify(header);
   if (user !== undefined) return user;
   const anonymousRead =
-    header === undefined && opts.allowAnonymousPull && READS.has(req.method ?? '') && route.kind !== 'base';
+    (header === undefined || isEmptyBasic(header)) &&
+    opts.allowAnonymousPull &&
+    READS.has(req.method ?? '') &&
+    route.kind !== 'base';
   if (anonymousRead) return undefined;
   throw new RegistryHttpError(401, 'UNAUTHORIZED', 'authentication required', {
     headers: { 'www-authenticate': 'Basic realm="overcloud-registry", charset="UTF-8"' },

@@ -28,6 +28,16 @@ export function parseHtpasswd(text: string, path = 'htpasswd'): Map<string, stri
   return users;
 }
 
+/**
+ * isEmptyBasic spots `Basic Og==` (an empty user and password): containers/image sends it when it
+ * meets a Basic challenge without credentials, meaning "anonymous".
+ */
+export function isEmptyBasic(authorization: string): boolean {
+  return (
+    /^basic /i.test(authorization) && Buffer.from(authorization.slice(6).trim(), 'base64').toString() === ':'
+  );
+}
+
 /** BasicAuth checks Authorization headers. */
 export class BasicAuth {
   private readonly verified = new Map<string, string>();
