@@ -10,8 +10,8 @@ import { type Exchange, type ServerContext, send } from './context.js';
 import { blobUnknown, RegistryHttpError, unsupported } from './errors.js';
 import { parseRangeHeader } from './range.js';
 
-/** Large reads keep the number of filesystem round trips (and event-loop turns) per layer low. */
-const READ_CHUNK = 1 << 20;
+/** Large reads keep the number of filesystem round trips (and event-loop turns) per layer low; 4 MiB measured best. */
+const READ_CHUNK = 4 * 1024 * 1024;
 
 /** getBlob serves a blob this repository links to, whole or one byte range (206). */
 export async function getBlob(ctx: ServerContext, ex: Exchange, name: string, digest: Digest): Promise<void> {

@@ -46,6 +46,8 @@ export interface RegistryServerOptions {
   /** Receives one Common Log Format line per request. */
   log?: (line: string) => void;
   maxBlobSize?: number;
+  /** fsync every blob before it becomes visible: survives power loss, at a large cost in push speed. */
+  fsync?: boolean;
 }
 
 export interface RunningRegistryServer {
@@ -71,7 +73,7 @@ export async function startRegistryServer(opts: RegistryServerOptions): Promise<
   const store = await FsStore.open(opts.root);
   const ctx: ServerContext = {
     store,
-    uploads: new UploadStore(store, opts.maxBlobSize ?? DEFAULT_MAX_BLOB_SIZE),
+    uploads: new UploadStore(store, opts.maxBlobSize ?? DEFAULT_MAX_BLOB_SIZE, opts.fsync ?? false),
     readOnly: opts.readOnly ?? false,
     enableDelete: opts.enableDelete ?? false,
     maxManifestSize: MAX_MANIFEST_SIZE,

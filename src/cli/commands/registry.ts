@@ -24,6 +24,7 @@ interface ServeFlags {
   readOnly?: boolean;
   enableDelete?: boolean;
   quiet?: boolean;
+  fsync?: boolean;
 }
 
 interface GcFlags {
@@ -51,6 +52,7 @@ async function serve(flags: ServeFlags): Promise<void> {
     allowAnonymousPull: flags.allowAnonymousPull,
     readOnly: flags.readOnly,
     enableDelete: flags.enableDelete,
+    fsync: flags.fsync,
     log: flags.quiet ? undefined : (line) => process.stdout.write(`${line}\n`),
   });
   process.stderr.write(`overcloud registry: serving ${flags.root} on ${flags.listen} (${server.url})\n`);
@@ -94,6 +96,7 @@ export function registerRegistry(registry: Command): void {
     .option('--read-only', 'refuse every push and delete')
     .option('--enable-delete', 'allow DELETE of manifests, tags and blobs')
     .option('-q, --quiet', 'do not write the access log to stdout')
+    .option('--fsync', 'fsync each blob before it becomes visible (survives power loss; slower pushes)')
     .exitOverride()
     .action((flags: ServeFlags) => serve(flags));
   registry

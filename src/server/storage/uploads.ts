@@ -62,6 +62,8 @@ export class UploadStore {
     private readonly store: FsStore,
     /** The largest blob accepted, in bytes. */
     readonly maxBlobSize: number,
+    /** fsync each blob before committing it (see commit). */
+    private readonly fsync = false,
   ) {}
 
   private dir(id: string): string {
@@ -155,12 +157,16 @@ export class UploadStore {
   async commit(s: UploadSession, digest: Digest): Promise<void> {
     const path = join(this.dir(s.id), 'data');
     const state = this.live.get(s.id);
-    const fh = await open(path, 'r');
-    try {
-      // Flush to disk before the rename makes the blob visible: a crash must not expose a hole.
-      await fh.sync();
-    } finally {
-      await fh.close();
+    if (this.fsync) {
+      // Flush to disk before the rename makes the blob visible, so a power loss cannot expose a hole.
+      // Off by default, as in distribution: it costs about two thirds of push throughput, and a
+      // killed process (as opposed to a lost machine) loses nothing the kernel already has.
+      const fh = await open(path, 'r');
+      try {
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
     }
     if (state?.verified === digest) {
       // Already checked while streaming.
