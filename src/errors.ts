@@ -18,6 +18,7 @@ export type ErrorCode =
   | 'REFERENCE_INVALID'
   | 'DIGEST_INVALID'
   | 'FILE_NOT_FOUND'
+  | 'RECIPE_INVALID'
   // registry protocol (spec codes)
   | 'BLOB_UNKNOWN'
   | 'BLOB_UPLOAD_INVALID'
@@ -44,6 +45,10 @@ export type ErrorCode =
   | 'TAG_NOT_FOUND'
   | 'UPLOAD_FAILED'
   | 'TIMEOUT'
+  // image build
+  | 'COMMAND_FAILED'
+  | 'IMAGE_BUILD_FAILED'
+  | 'MIRROR_UNREACHABLE'
   | 'INTERNAL';
 
 const USAGE_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
@@ -57,6 +62,7 @@ const USAGE_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'REGEX_INVALID',
   'REFERENCE_INVALID',
   'FILE_NOT_FOUND',
+  'RECIPE_INVALID',
 ]);
 
 export interface AppErrorOptions {

@@ -6,6 +6,7 @@
 import { Command, CommanderError } from 'commander';
 import { isAppError } from '../errors.js';
 import { registerContainerImage } from './commands/container-image.js';
+import { registerImageBuild } from './commands/image-build.js';
 import { registerRegistry } from './commands/registry.js';
 
 /** buildProgram assembles the command tree. Each command module adds its own subcommands. */
@@ -21,6 +22,7 @@ export function buildProgram(): Command {
     .description('prepare, upload and inspect container images')
     .exitOverride();
   registerContainerImage(image);
+  registerImageBuild(program.command('image').description('build container images').exitOverride());
   registerRegistry(program.command('registry').description("the undercloud's local registry").exitOverride());
   return program;
 }

@@ -1,0 +1,275 @@
+/**
+ * @module build/builder
+ * `overcloud image build`: plan, key, build what is missing (parents first, bounded parallelism),
+ * tag, and optionally push. A failed image names its package and apt's error; its descendants are
+ * skipped and every other image still finishes.
+ */
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { AppError, errorMessage } from '../errors.js';
+import { loadCatalogue, shortName } from '../images/catalogue.js';
+import { candidateVersions, refreshSnapshot } from './apt.js';
+import { bootstrapArgs, hostSources } from './bootstrap.js';
+import { APT_LISTS_MOUNT, renderContainerfile } from './containerfile.js';
+import { hashFiles, stageContext } from './context.js';
+import { versionTag } from './debian-version.js';
+import { imageLabels, type PlannedImage, planKeys, repoNames, withoutRegistry } from './keys.js';
+import { selectImages } from './plan.js';
+import {
+  bootstrapRootfs,
+  buildImage,
+  builtImages,
+  importRootfs,
+  pushImage,
+  type StoredImage,
+  tagImage,
+} from './podman.js';
+import { filesRoot, loadRecipes, mainPackage, type Recipes } from './recipes.js';
+import { Semaphore } from './semaphore.js';
+
+export const DEFAULT_CACHE_DIR = '/var/cache/overcloud/build';
+
+export interface BuildOptions {
+  include?: string;
+  exclude?: string;
+  namespace: string;
+  prefix: string;
+  tag: string;
+  push?: string;
+  parallel: number;
+  recipesPath?: string;
+  cataloguePath?: string;
+  cacheDir?: string;
+  log?: (line: string) => void;
+}
+
+export type ImageStatus = 'cached' | 'built' | 'failed' | 'skipped';
+
+export interface ImageResult {
+  name: string;
+  key: string;
+  status: ImageStatus;
+  seconds: number;
+  id?: string;
+  /** local repository names, each tagged with the build tag and the version tag */
+  names: string[];
+  versionTag?: string;
+  error?: string;
+}
+
+export interface BuildSummary {
+  images: ImageResult[];
+  seconds: number;
+  snapshot: string;
+}
+
+/** catalogueNames are the kolla image names in the catalogue (the part between prefix and suffix). */
+export async function catalogueNames(path?: string): Promise<Set<string>> {
+  const cat = await loadCatalogue(path);
+  return new Set(
+    cat.entries.map((e) => {
+      const m = /\{\{\s*name_prefix\s*\}\}(.+?)\{\{\s*name_suffix\s*\}\}/.exec(e.imagename);
+      return m?.[1] ?? shortName(e.imagename).replace(/[{}\s]/g, '');
+    }),
+  );
+}
+
+/** aptError pulls apt's own error lines out of a build log, for a one-line failure message. */
+export function aptError(log: string): string | undefined {
+  const lines = log
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => /^E: /.test(l) || /^dpkg: error/.test(l) || /unmet dependencies/.test(l));
+  return lines.length > 0 ? [...new Set(lines)].slice(0, 3).join(' | ') : undefined;
+}
+
+/** runImageBuild builds the selected images and returns what happened to each. */
+export async function runImageBuild(opts: BuildOptions): Promise<BuildSummary> {
+  const started = Date.now();
+  const say = opts.log ?? (() => {});
+  const recipes = await loadRecipes(opts.recipesPath);
+  const served = await catalogueNames(opts.cataloguePath);
+  const selected = selectImages(recipes, { include: opts.include, exclude: opts.exclude });
+  const cache = opts.cacheDir ?? DEFAULT_CACHE_DIR;
+  await mkdir(join(cache, 'logs'), { recursive: true });
+
+  const snapshot = await refreshSnapshot(join(cache, 'apt'));
+  const wantedPackages = selected.flatMap((r) => [...r.packages, mainPackage(recipes.images, r.name) ?? '']);
+  const versions = await candidateVersions(
+    join(cache, 'apt'),
+    wantedPackages.filter((p) => p !== ''),
+  );
+  const root = filesRoot(recipes.path);
+  const fileHashes = new Map<string, Record<string, string>>();
+  for (const r of selected) fileHashes.set(r.name, await hashFiles(root, r));
+  const sources = await hostSources();
+  const plan = planKeys(recipes, selected, {
+    snapshot: snapshot.hash,
+    versions,
+    fileHashes,
+    global: {
+      bootstrap: recipes.bootstrap,
+      cleanup: recipes.cleanup,
+      sources: sources.map((s) => s.content),
+    },
+  });
+
+  const existing = await builtImages();
+  const sem = new Semaphore(Math.max(1, opts.parallel));
+  const done = new Map<string, Promise<ImageResult>>();
+  const ids = new Map<string, string>();
+
+  const buildOne = async (p: PlannedImage): Promise<ImageResult> => {
+    const parentResult = p.recipe.parent === undefined ? undefined : await done.get(p.recipe.parent);
+    const names = repoNames(p, served, opts);
+    const base: ImageResult = { name: p.recipe.name, key: p.key, status: 'skipped', seconds: 0, names };
+    if (
+      parentResult !== undefined &&
+      (parentResult.status === 'failed' || parentResult.status === 'skipped')
+    ) {
+      return { ...base, error: `parent ${p.recipe.parent} was not built` };
+    }
+    const missing = p.recipe.packages.filter((pkg) => versions.get(pkg) === undefined);
+    if (missing.length > 0) {
+      return {
+        ...base,
+        status: 'failed',
+        error: `package ${missing.join(', ')}: no installation candidate in the configured Debian suites`,
+      };
+    }
+    const t0 = Date.now();
+    const hit = existing.get(p.key);
+    let id: string;
+    let status: ImageStatus;
+    if (hit !== undefined) {
+      id = hit.id;
+      status = 'cached';
+    } else {
+      const release = await sem.acquire();
+      try {
+        say(`building ${p.recipe.name}`);
+        id = await buildLayer(p, recipes, cache, ids, sources, root);
+        status = 'built';
+      } catch (e) {
+        const logText = await readFile(join(cache, 'logs', `${p.recipe.name}.log`), 'utf8').catch(() => '');
+        const apt = aptError(logText);
+        const pkgs = p.recipe.packages.join(' ') || '(no packages)';
+        return {
+          ...base,
+          status: 'failed',
+          seconds: (Date.now() - t0) / 1000,
+          error: `packages ${pkgs}: ${apt ?? errorMessage(e)} (log: ${join(cache, 'logs', `${p.recipe.name}.log`)})`,
+        };
+      } finally {
+        release();
+      }
+    }
+    ids.set(p.recipe.name, id);
+    const vtag = p.mainVersion === undefined ? undefined : versionTag(p.mainVersion);
+    await tagMissing(id, names, [opts.tag, ...(vtag === undefined ? [] : [vtag])], hit);
+    const seconds = (Date.now() - t0) / 1000;
+    say(`${status === 'cached' ? 'unchanged' : 'built'} ${p.recipe.name} (${seconds.toFixed(1)} s)`);
+    return { ...base, status, seconds, id, ...(vtag === undefined ? {} : { versionTag: vtag }) };
+  };
+
+  for (const p of plan) done.set(p.recipe.name, buildOne(p));
+  const images = await Promise.all(plan.map((p) => done.get(p.recipe.name) as Promise<ImageResult>));
+
+  if (opts.push !== undefined) await pushAll(images, opts, cache, say);
+  return { images, seconds: (Date.now() - started) / 1000, snapshot: snapshot.hash };
+}
+
+async function tagMissing(
+  id: string,
+  repos: readonly string[],
+  tags: readonly string[],
+  stored: StoredImage | undefined,
+): Promise<void> {
+  const have = new Set(stored?.names ?? []);
+  const want = repos.flatMap((r) => tags.map((t) => `${r}:${t}`)).filter((n) => !have.has(n));
+  await tagImage(id, want);
+}
+
+async function buildLayer(
+  p: PlannedImage,
+  recipes: Recipes,
+  cache: string,
+  ids: ReadonlyMap<string, string>,
+  sources: readonly { path: string }[],
+  root: string,
+): Promise<string> {
+  const name = p.recipe.name;
+  const logFile = join(cache, 'logs', `${name}.log`);
+  await writeFile(logFile, '');
+  let from: string;
+  if (p.recipe.parent === undefined) {
+    const tar = join(cache, 'rootfs', `${p.key}.tar`);
+    await mkdir(join(cache, 'rootfs'), { recursive: true });
+    await rm(tar, { force: true });
+    await bootstrapRootfs(
+      bootstrapArgs(
+        recipes.bootstrap,
+        tar,
+        sources.map((s) => s.path),
+      ),
+      logFile,
+    );
+    try {
+      from = await importRootfs(tar, `localhost/overcloud-build/rootfs:${p.key.slice(0, 16)}`, logFile);
+    } finally {
+      await rm(tar, { force: true });
+    }
+  } else {
+    const parentId = ids.get(p.recipe.parent);
+    if (parentId === undefined)
+      throw new AppError('INTERNAL', `${name}: parent ${p.recipe.parent} has no image`);
+    from = parentId;
+  }
+  const ctx = join(cache, 'ctx', name);
+  const containerfile = renderContainerfile({
+    recipe: p.recipe,
+    from,
+    labels: imageLabels(p),
+    user: p.user,
+    hasFiles: Object.keys(p.recipe.files).length > 0,
+    cleanup: recipes.cleanup,
+    isRoot: p.recipe.parent === undefined,
+  });
+  await stageContext(ctx, root, p.recipe, containerfile);
+  const iidFile = join(ctx, 'iid');
+  await buildImage(ctx, [[join(cache, 'apt', 'lists'), APT_LISTS_MOUNT]], logFile, iidFile);
+  const id = (await readFile(iidFile, 'utf8')).trim().replace(/^sha256:/, '');
+  await rm(ctx, { recursive: true, force: true });
+  return id;
+}
+
+/** pushAll copies every built image to the registry, parents first, one at a time so each shared layer is sent once. */
+async function pushAll(
+  images: ImageResult[],
+  opts: BuildOptions,
+  cache: string,
+  say: (l: string) => void,
+): Promise<void> {
+  const failures: string[] = [];
+  for (const img of images) {
+    if (img.id === undefined) continue;
+    for (const repo of img.names) {
+      for (const tag of [opts.tag, ...(img.versionTag === undefined ? [] : [img.versionTag])]) {
+        const local = `${repo}:${tag}`;
+        const dest = `${opts.push}/${withoutRegistry(repo)}:${tag}`;
+        try {
+          await pushImage(local, dest, join(cache, 'logs', `push-${img.name}.log`));
+          say(`pushed ${dest}`);
+        } catch (e) {
+          failures.push(`${dest}: ${errorMessage(e)}`);
+        }
+      }
+    }
+  }
+  if (failures.length > 0) {
+    throw new AppError(
+      'UPLOAD_FAILED',
+      `${failures.length} push(es) failed: ${failures.slice(0, 3).join('; ')}`,
+    );
+  }
+}

@@ -1,0 +1,108 @@
+/**
+ * @module build/podman
+ * Image storage operations on local podman storage: find images by build key, import the bootstrap
+ * rootfs, build one layer, tag, measure, and push (skopeo copy, until src/upload offers a copier
+ * that reads from containers-storage).
+ */
+import { z } from 'zod';
+import { execFile } from './exec.js';
+
+export const KEY_LABEL = 'org.overcloud.build-key';
+
+const ImagesJson = z.array(
+  z.looseObject({
+    Id: z.string(),
+    Labels: z.record(z.string(), z.string()).nullish(),
+    Names: z.array(z.string()).nullish(),
+  }),
+);
+
+export interface StoredImage {
+  id: string;
+  names: string[];
+}
+
+/** builtImages maps build key -> stored image, for every image a build has made. */
+export async function builtImages(): Promise<Map<string, StoredImage>> {
+  const { stdout } = await execFile('podman', [
+    'images',
+    '--filter',
+    `label=${KEY_LABEL}`,
+    '--format',
+    'json',
+  ]);
+  const out = new Map<string, StoredImage>();
+  for (const img of ImagesJson.parse(JSON.parse(stdout || '[]'))) {
+    const key = img.Labels?.[KEY_LABEL];
+    if (key !== undefined) out.set(key, { id: img.Id, names: img.Names ?? [] });
+  }
+  return out;
+}
+
+/** importRootfs turns a rootfs tarball into a one-layer image and returns its ID. */
+export async function importRootfs(tarPath: string, name: string, logFile: string): Promise<string> {
+  const { stdout } = await execFile('podman', ['import', '--quiet', tarPath, name], { logFile });
+  return stdout.trim().replace(/^sha256:/, '');
+}
+
+/**
+ * buildImage builds one context folder into a single new layer (--squash: the image's own
+ * instructions become one layer on top of the parent's). `mounts` are read-only bind mounts for
+ * RUN steps only; they are never part of the image.
+ */
+export async function buildImage(
+  contextDir: string,
+  mounts: readonly [string, string][],
+  logFile: string,
+  iidFile: string,
+): Promise<void> {
+  await execFile(
+    'podman',
+    [
+      'build',
+      '--pull=never',
+      '--squash',
+      '--network=host',
+      '--format=docker',
+      '--iidfile',
+      iidFile,
+      ...mounts.flatMap(([src, dst]) => ['--volume', `${src}:${dst}:ro`]),
+      contextDir,
+    ],
+    { logFile },
+  );
+}
+
+/** tagImage gives an image more names (existing names elsewhere move to it). */
+export async function tagImage(id: string, names: readonly string[]): Promise<void> {
+  if (names.length > 0) await execFile('podman', ['tag', id, ...names]);
+}
+
+/** removeImage deletes one image by name or ID (untagging only if other names remain). */
+export async function removeImage(ref: string): Promise<void> {
+  await execFile('podman', ['rmi', ref], { okCodes: [1, 2] });
+}
+
+/** pushImage copies one local image to a registry reference (skopeo skips blobs already there). */
+export async function pushImage(localName: string, dest: string, logFile: string): Promise<void> {
+  await execFile('skopeo', ['copy', '--quiet', `containers-storage:${localName}`, `docker://${dest}`], {
+    logFile,
+    timeoutMs: 1_800_000,
+  });
+}
+
+/** bootstrapRootfs runs mmdebstrap with the host's apt sources into a tarball. */
+export async function bootstrapRootfs(args: readonly string[], logFile: string): Promise<void> {
+  await execFile('mmdebstrap', args, { logFile, timeoutMs: 1_200_000 });
+}
+
+/** imageSizes returns the uncompressed size of each image's layers (podman system df). */
+export async function layerSizes(ids: readonly string[]): Promise<Map<string, number>> {
+  const { stdout } = await execFile('podman', ['image', 'inspect', '--format', '{{.Id}} {{.Size}}', ...ids]);
+  const out = new Map<string, number>();
+  for (const line of stdout.trim().split('\n')) {
+    const [id, size] = line.split(' ');
+    if (id !== undefined && size !== undefined) out.set(id, Number(size));
+  }
+  return out;
+}
