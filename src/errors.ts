@@ -19,6 +19,9 @@ export type ErrorCode =
   | 'DIGEST_INVALID'
   | 'FILE_NOT_FOUND'
   | 'RECIPE_INVALID'
+  | 'TEMPLATE_INVALID'
+  | 'INVENTORY_INVALID'
+  | 'SERVICE_UNMAPPED'
   // registry protocol (spec codes)
   | 'BLOB_UNKNOWN'
   | 'BLOB_UPLOAD_INVALID'
@@ -45,6 +48,10 @@ export type ErrorCode =
   | 'TAG_NOT_FOUND'
   | 'UPLOAD_FAILED'
   | 'TIMEOUT'
+  // deploy
+  | 'PULL_FAILED'
+  | 'NODE_COMMAND_FAILED'
+  | 'DEPLOY_FAILED'
   // image build
   | 'COMMAND_FAILED'
   | 'IMAGE_BUILD_FAILED'
@@ -63,6 +70,9 @@ const USAGE_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'REFERENCE_INVALID',
   'FILE_NOT_FOUND',
   'RECIPE_INVALID',
+  'TEMPLATE_INVALID',
+  'INVENTORY_INVALID',
+  'SERVICE_UNMAPPED',
 ]);
 
 export interface AppErrorOptions {

@@ -1,0 +1,106 @@
+/**
+ * @module deploy/run
+ * `overcloud deploy` as a library call: load inputs, plan (pure), connect to the nodes, apply (or
+ * only diff, with dryRun), record the node list. The Runner is injected: the CLI passes spawnRunner.
+ */
+import { AppError } from '../errors.js';
+import { type ApplyReport, applyPlan } from './apply.js';
+import type { Runner } from './exec.js';
+import { loadDeployInput } from './load.js';
+import { connectAll } from './node.js';
+import { type DeployPlan, planDeploy } from './plan.js';
+import { passwordsFile, saveRecord, stateDir } from './record.js';
+
+export interface DeployOptions {
+  templatesDir: string;
+  environmentFiles: string[];
+  rolesFile?: string;
+  inventory?: string;
+  stack: string;
+  stateDir?: string;
+  dryRun: boolean;
+  healthTimeoutMs: number;
+  pull: 'missing' | 'always';
+  concurrency: number;
+  out: (line: string) => void;
+}
+
+export interface DeployResult {
+  plan: DeployPlan;
+  report: ApplyReport;
+  durationMs: number;
+}
+
+/** insecureRegistries reads DockerInsecureRegistryAddress (list or comma-separated string). */
+export function insecureRegistries(parameterDefaults: Record<string, unknown>): Set<string> {
+  const v = parameterDefaults.DockerInsecureRegistryAddress;
+  const list = Array.isArray(v) ? v.map(String) : typeof v === 'string' ? v.split(',') : [];
+  return new Set(list.map((s) => s.trim()).filter(Boolean));
+}
+
+/** runDeploy deploys (or dry-runs) a stack and says what changed. */
+export async function runDeploy(opts: DeployOptions, run: Runner): Promise<DeployResult> {
+  const started = Date.now();
+  const dir = stateDir(opts.stack, opts.stateDir);
+  const loaded = await loadDeployInput({
+    templatesDir: opts.templatesDir,
+    environmentFiles: opts.environmentFiles,
+    rolesFile: opts.rolesFile,
+    inventory: opts.inventory,
+    passwordsFile: passwordsFile(dir),
+    writePasswords: !opts.dryRun,
+  });
+  const plan = planDeploy(loaded.input);
+  if (loaded.generatedPasswords.length > 0 && !opts.dryRun)
+    opts.out(`[passwords] generated ${loaded.generatedPasswords.join(', ')} into ${passwordsFile(dir)}`);
+  if (plan.hostServices.length > 0)
+    opts.out(
+      `[note] not containerized, left to the host: ${plan.hostServices.map((s) => s.replace('OS::TripleO::Services::', '')).join(', ')}`,
+    );
+  const conns = await connectAll(loaded.inventory.nodes, loaded.inventory.ssh, run);
+  let report: ApplyReport;
+  try {
+    report = await applyPlan(plan, conns, {
+      dryRun: opts.dryRun,
+      healthTimeoutMs: opts.healthTimeoutMs,
+      pull: opts.pull,
+      insecureRegistries: insecureRegistries(loaded.input.env.parameterDefaults),
+      concurrency: opts.concurrency,
+      out: opts.out,
+    });
+  } finally {
+    await Promise.all(conns.map((c) => c.close()));
+  }
+  if (!opts.dryRun) {
+    await saveRecord(dir, {
+      stack: opts.stack,
+      finishedAt: new Date().toISOString(),
+      ok: !report.failure,
+      inventory: loaded.inventory,
+    });
+  }
+  const durationMs = Date.now() - started;
+  const c = report.counts;
+  const changes =
+    c.create + c.replace + c.remove + c.exec + report.changedFiles.length + report.pulled.length;
+  const secs = (durationMs / 1000).toFixed(1);
+  if (report.failure) {
+    const f = report.failure;
+    throw new AppError(
+      'DEPLOY_FAILED',
+      `deploy stopped at step ${f.step}: ${f.container} on ${f.node}: ${f.reason}`,
+      {
+        hint: 'earlier steps and other containers were left running; fix the cause and run the same deploy again',
+      },
+    );
+  }
+  const verb = opts.dryRun ? 'would' : 'did';
+  if (changes === 0) {
+    opts.out(`no changes: ${c.unchanged} containers unchanged on ${plan.nodes.length} node(s) (${secs} s)`);
+  } else {
+    opts.out(
+      `${opts.dryRun ? 'dry run' : 'deploy complete'}: ${verb} create ${c.create}, replace ${c.replace}, remove ${c.remove}, exec ${c.exec}; ${c.unchanged} unchanged on ${plan.nodes.length} node(s) (${secs} s)`,
+    );
+  }
+  return { plan, report, durationMs };
+}
