@@ -22,12 +22,12 @@ export class RegistrySession {
   readonly transport: Transport;
   private readonly creds: CredentialStore;
   private readonly clients = new Map<string, RegistryClient>();
-  private readonly retry: RetryOptions;
+  readonly retryOptions: RetryOptions;
 
   constructor(opts: SessionOptions = {}) {
     this.transport = new Transport(opts);
     this.creds = opts.credentials ?? loadCredentials(opts.authfile);
-    this.retry = opts.retry ?? DEFAULT_RETRY;
+    this.retryOptions = opts.retry ?? DEFAULT_RETRY;
   }
 
   /** client returns the one client for a registry host. */
@@ -35,8 +35,8 @@ export class RegistrySession {
     let c = this.clients.get(host);
     if (!c) {
       c = new RegistryClient(
-        new RegistryHttp(host, this.transport, this.creds(host), this.retry),
-        this.retry,
+        new RegistryHttp(host, this.transport, this.creds(host), this.retryOptions),
+        this.retryOptions,
       );
       this.clients.set(host, c);
     }

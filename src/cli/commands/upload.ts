@@ -1,8 +1,135 @@
 /**
  * @module cli/commands/upload
+ * `overcloud container image upload|list|show`: flags to options, one library call, output.
  */
-import type { Command } from 'commander';
+import { type Command, InvalidArgumentError } from 'commander';
+import { AppError } from '../../errors.js';
+import { parseReference } from '../../oci/reference.js';
+import { parsePlatform, RegistrySession, type SessionOptions } from '../../registry/index.js';
+import { barProgress, lineProgress, silentProgress, uploadImages } from '../../upload/index.js';
+import { describeImageInfo, imageInfo } from '../../upload/inspect.js';
+
+const collect = (v: string, prev: string[]): string[] => [...prev, v];
+
+function parseBool(v: string): boolean {
+  if (['true', '1', 'yes'].includes(v)) return true;
+  if (['false', '0', 'no'].includes(v)) return false;
+  throw new InvalidArgumentError('expected true or false');
+}
+
+function parseParallel(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1 || n > 64)
+    throw new InvalidArgumentError('expected a number from 1 to 64');
+  return n;
+}
+
+interface TransportFlags {
+  insecure: string[];
+  tlsVerify: boolean;
+  authfile?: string;
+}
+
+function addTransportFlags(c: Command): Command {
+  return c
+    .option(
+      '--insecure <host>',
+      'registry to reach over plain HTTP or unverified TLS (repeatable)',
+      collect,
+      [],
+    )
+    .option(
+      '--tls-verify <bool>',
+      'verify TLS certificates (false: treat every registry as insecure)',
+      parseBool,
+      true,
+    )
+    .option('--authfile <path>', 'credentials file (podman auth.json or docker config.json)');
+}
+
+function sessionOptions(o: TransportFlags): SessionOptions {
+  return { insecure: o.insecure, tlsVerify: o.tlsVerify, ...(o.authfile ? { authfile: o.authfile } : {}) };
+}
 
 export function registerUpload(image: Command): void {
-  void image;
+  addTransportFlags(
+    image
+      .command('upload')
+      .description('copy the images listed in images files to their push_destination registries')
+      .requiredOption('--config-file <file>', 'images file written by prepare (repeatable)', collect, [])
+      .option('--parallel <n>', 'blob transfers at once', parseParallel, 4)
+      .option('--platform <os/arch>', 'copy only this platform of multi-platform images')
+      .option('--json', 'print a JSON summary on stdout instead of progress'),
+  ).action(
+    async (
+      o: TransportFlags & { configFile: string[]; parallel: number; platform?: string; json?: boolean },
+    ) => {
+      const progress = o.json ? silentProgress : process.stderr.isTTY ? barProgress() : lineProgress();
+      const summary = await uploadImages({
+        ...sessionOptions(o),
+        configFiles: o.configFile,
+        parallel: o.parallel,
+        platforms: o.platform ? [parsePlatform(o.platform)] : [],
+        progress,
+      });
+      if (o.json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+      else {
+        process.stdout.write(
+          `${summary.images_copied} copied, ${summary.images_present} already present, ${summary.images_failed} failed; ` +
+            `${(summary.bytes_transferred / 1e6).toFixed(1)} MB in ${summary.blobs_transferred} blobs transferred, ` +
+            `${summary.blobs_mounted} mounted, ${summary.blobs_skipped} already there; ${summary.seconds.toFixed(1)} s\n`,
+        );
+        for (const f of summary.failures) process.stdout.write(`FAILED ${f.image}: ${f.reason}\n`);
+      }
+      if (summary.images_failed > 0) {
+        throw new AppError(
+          'UPLOAD_FAILED',
+          `${summary.images_failed} of ${summary.images_total} images failed`,
+          {
+            detail: summary.failures,
+          },
+        );
+      }
+    },
+  );
+
+  addTransportFlags(
+    image
+      .command('list')
+      .description("list a registry's repositories and tags")
+      .argument('<registry>', 'registry host[:port]')
+      .option('--json', 'print JSON'),
+  ).action(async (registry: string, o: TransportFlags & { json?: boolean }) => {
+    const session = new RegistrySession(sessionOptions(o));
+    try {
+      const client = session.client(registry);
+      const out: Record<string, string[]> = {};
+      for (const repo of (await client.catalog()).sort()) out[repo] = (await client.listTags(repo)).sort();
+      if (o.json) process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
+      else
+        for (const [repo, tags] of Object.entries(out))
+          for (const t of tags) process.stdout.write(`${registry}/${repo}:${t}\n`);
+    } finally {
+      await session.close();
+    }
+  });
+
+  addTransportFlags(
+    image
+      .command('show')
+      .description("show an image's manifest, layers, sizes and labels")
+      .argument('<image>', 'image reference (registry/repo:tag or @digest)')
+      .option('--platform <os/arch>', 'for a multi-platform image, show only this platform')
+      .option('--json', 'print JSON'),
+  ).action(async (ref: string, o: TransportFlags & { json?: boolean; platform?: string }) => {
+    const r = parseReference(ref, { defaultTag: 'latest' });
+    const session = new RegistrySession(sessionOptions(o));
+    try {
+      const info = await imageInfo(session, r, o.platform ? parsePlatform(o.platform) : undefined);
+      if (o.json) process.stdout.write(`${JSON.stringify(info, null, 2)}\n`);
+      else process.stdout.write(describeImageInfo(info));
+    } finally {
+      await session.close();
+    }
+  });
 }

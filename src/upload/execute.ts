@@ -1,0 +1,173 @@
+/**
+ * @module upload/execute
+ * Applies a plan: blob copies (bounded, largest first, each retried as a whole with back-off),
+ * mounts once their copy has landed, and each image's manifests once every blob it needs is in
+ * place: children by digest, then the tag. A failure fails the images that need it, no others.
+ */
+import { errorMessage } from '../errors.js';
+import type { Descriptor } from '../oci/descriptor.js';
+import type { RegistrySession } from '../registry/index.js';
+import { withRetry } from '../registry/index.js';
+import type { Limiter } from './limit.js';
+import type { BlobCopy, BlobMount, ImagePlan, UploadPlan } from './model.js';
+import { describeImage } from './plan.js';
+import type { Progress } from './progress.js';
+
+export interface ImageOutcome {
+  source: string;
+  target: string;
+  status: 'copied' | 'present' | 'failed';
+  digest: string;
+  error?: string;
+}
+
+export interface ExecuteResult {
+  images: ImageOutcome[];
+  bytesCopied: number;
+  blobsCopied: number;
+  blobsMounted: number;
+}
+
+/** BlobFailure names the blob, so an image's failure says which digest broke it. */
+class BlobFailure extends Error {
+  constructor(
+    readonly digest: string,
+    readonly reason: unknown,
+  ) {
+    super(`blob ${digest}: ${errorMessage(reason)}`);
+  }
+}
+
+export async function executePlan(
+  session: RegistrySession,
+  plan: UploadPlan,
+  limit: Limiter,
+  progress: Progress,
+): Promise<ExecuteResult> {
+  const done = new Map<string, Promise<void>>();
+  let bytesCopied = 0;
+  let blobsCopied = 0;
+  let blobsMounted = 0;
+  // The image a transfer is accounted to (for per-image progress): the first that needs it.
+  const ownerOf = new Map<string, string>();
+  for (const p of plan.images) {
+    for (const k of p.needs) if (!ownerOf.has(k)) ownerOf.set(k, describeImage(p.image));
+  }
+  for (const key of plan.existing) done.set(key, Promise.resolve());
+  for (const p of plan.images) {
+    const own = plan.copies.filter((c) => ownerOf.get(c.key) === describeImage(p.image));
+    progress.imageStart(
+      describeImage(p.image),
+      own.reduce((s, c) => s + c.desc.size, 0),
+    );
+  }
+
+  const transfer = (c: BlobCopy | BlobMount): Promise<void> =>
+    limit(() => copyBlob(session, c, ownerOf.get(c.key) ?? c.key, progress));
+
+  for (const c of plan.copies) {
+    done.set(
+      c.key,
+      transfer(c).then(
+        () => {
+          bytesCopied += c.desc.size;
+          blobsCopied++;
+          progress.blobDone(ownerOf.get(c.key) ?? c.key, c.desc.digest, c.desc.size, 'copied');
+        },
+        (e: unknown) => {
+          throw new BlobFailure(c.desc.digest, e);
+        },
+      ),
+    );
+  }
+  for (const m of plan.mounts) {
+    const before = m.after ? done.get(m.after) : Promise.resolve();
+    done.set(
+      m.key,
+      (async () => {
+        await before;
+        const client = session.client(m.destHost);
+        const mounted = await limit(() =>
+          withRetry(session.retryOptions, () => client.mountBlob(m.destRepo, m.desc.digest, m.fromRepo)),
+        );
+        if (mounted) {
+          blobsMounted++;
+          progress.blobDone(ownerOf.get(m.key) ?? m.key, m.desc.digest, m.desc.size, 'mounted');
+          return;
+        }
+        // The registry declined to mount (policy, or another backend): copy it after all.
+        await transfer(m);
+        bytesCopied += m.desc.size;
+        blobsCopied++;
+        progress.blobDone(ownerOf.get(m.key) ?? m.key, m.desc.digest, m.desc.size, 'copied');
+      })().catch((e: unknown) => {
+        throw e instanceof BlobFailure ? e : new BlobFailure(m.desc.digest, e);
+      }),
+    );
+  }
+  for (const p of done.values()) p.catch(() => {});
+
+  const images = await Promise.all(plan.images.map((p) => finishImage(session, p, done, limit, progress)));
+  return { images, bytesCopied, blobsCopied, blobsMounted };
+}
+
+async function copyBlob(
+  session: RegistrySession,
+  c: BlobCopy | BlobMount,
+  owner: string,
+  progress: Progress,
+): Promise<void> {
+  const src = session.client(c.sourceHost);
+  const dst = session.client(c.destHost);
+  const what = `blob ${c.desc.digest} of ${c.sourceHost}/${c.sourceRepo}`;
+  await withRetry(
+    session.retryOptions,
+    async () => {
+      const body = src.blobReader(c.sourceRepo, blobDesc(c.desc), what, (n) => progress.bytes(owner, n));
+      await dst.pushBlob(c.destRepo, blobDesc(c.desc), body);
+    },
+    (e, attempt, wait) => progress.retry(what, attempt, errorMessage(e), wait),
+  );
+}
+
+function blobDesc(d: Descriptor): Descriptor {
+  return { mediaType: d.mediaType, digest: d.digest, size: d.size };
+}
+
+async function finishImage(
+  session: RegistrySession,
+  p: ImagePlan,
+  done: Map<string, Promise<void>>,
+  limit: Limiter,
+  progress: Progress,
+): Promise<ImageOutcome> {
+  const name = describeImage(p.image);
+  const base = {
+    source: name.split(' -> ')[0] ?? name,
+    target: name.split(' -> ')[1] ?? name,
+    digest: p.image.root.digest,
+  };
+  if (p.action === 'present') {
+    progress.imageDone(name, 'present');
+    return { ...base, status: 'present' };
+  }
+  try {
+    const results = await Promise.allSettled(p.needs.map((k) => done.get(k) ?? Promise.resolve()));
+    const failures = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failures.length > 0) {
+      // Never push a manifest whose blobs are not all verified and present.
+      throw new Error(failures.map((f) => errorMessage(f.reason)).join('; '));
+    }
+    const t = p.image.task.target;
+    const client = session.client(t.registry);
+    for (const m of p.manifests) {
+      await limit(() => client.putManifest(t.repository, m.reference, m.raw));
+    }
+    progress.imageDone(name, 'copied');
+    return { ...base, status: 'copied' };
+  } catch (e) {
+    const error = errorMessage(e);
+    progress.imageDone(name, 'failed', error);
+    return { ...base, status: 'failed', error };
+  }
+}

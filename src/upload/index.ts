@@ -1,0 +1,108 @@
+/**
+ * @module upload
+ * `container image upload` as a short script of stages: read the images files, resolve the
+ * sources, inspect the destinations, plan (pure), execute, summarise. Nothing is written before
+ * the plan exists; re-running after any interruption finds what is there and copies the rest.
+ */
+import { formatReference } from '../oci/reference.js';
+import {
+  type PlatformFilter,
+  RegistrySession,
+  registryOptions,
+  type SessionOptions,
+} from '../registry/index.js';
+import { executePlan, type ImageOutcome } from './execute.js';
+import { readImagesFiles, type UploadTask, undercloudRegistries } from './images-file.js';
+import { limiter } from './limit.js';
+import { planUpload } from './plan.js';
+import { type Progress, silentProgress } from './progress.js';
+import { inspectDestinations, reason, resolveSources } from './resolve.js';
+
+export {
+  entriesFromText,
+  readImagesFiles,
+  targetRepository,
+  tasksFromEntries,
+  type UploadTask,
+} from './images-file.js';
+export type { DestinationState, ResolvedImage, UploadPlan } from './model.js';
+export { planUpload } from './plan.js';
+export { barProgress, lineProgress, type Progress, silentProgress } from './progress.js';
+
+export interface UploadOptions extends SessionOptions {
+  configFiles: string[];
+  parallel?: number;
+  platforms?: PlatformFilter[];
+  progress?: Progress;
+}
+
+export interface UploadSummary {
+  images: ImageOutcome[];
+  images_total: number;
+  images_copied: number;
+  images_present: number;
+  images_failed: number;
+  bytes_transferred: number;
+  blobs_transferred: number;
+  blobs_mounted: number;
+  blobs_skipped: number;
+  seconds: number;
+  failures: { image: string; reason: string }[];
+}
+
+/** uploadImages runs the whole upload and returns the summary (failures are in it, not thrown). */
+export async function uploadImages(opts: UploadOptions): Promise<UploadSummary> {
+  const t0 = performance.now();
+  const tasks = await readImagesFiles(opts.configFiles);
+  return uploadTasks(tasks, opts, t0);
+}
+
+/** uploadTasks is uploadImages for tasks already read (the bench and tests build them directly). */
+export async function uploadTasks(
+  tasks: UploadTask[],
+  opts: Omit<UploadOptions, 'configFiles'>,
+  t0 = performance.now(),
+): Promise<UploadSummary> {
+  const progress = opts.progress ?? silentProgress;
+  const parallel = Math.max(1, opts.parallel ?? registryOptions.DEFAULT_PARALLEL);
+  const session = new RegistrySession({
+    ...opts,
+    // The undercloud registry is plain HTTP (Pike/Queens docker-distribution, Stein+ httpd).
+    insecure: [...(opts.insecure ?? []), ...undercloudRegistries(tasks)],
+  });
+  try {
+    // Manifest and HEAD requests are small: let more run at once than blob transfers.
+    const lookups = limiter(Math.max(parallel * 2, 8));
+    const { resolved, failed } = await resolveSources(session, tasks, opts.platforms ?? [], lookups);
+    const dest = await inspectDestinations(session, resolved, lookups);
+    const plan = planUpload(resolved, dest);
+    progress.start(plan.bytesToCopy);
+    const result = await executePlan(session, plan, limiter(parallel), progress);
+    progress.stop();
+    const unresolved: ImageOutcome[] = failed.map((f) => ({
+      source: formatReference(f.task.source),
+      target: formatReference(f.task.target),
+      status: 'failed',
+      digest: '',
+      error: reason(f.error),
+    }));
+    const images = [...result.images, ...unresolved];
+    const failures = images.filter((i) => i.status === 'failed');
+    return {
+      images,
+      images_total: images.length,
+      images_copied: images.filter((i) => i.status === 'copied').length,
+      images_present: images.filter((i) => i.status === 'present').length,
+      images_failed: failures.length,
+      bytes_transferred: result.bytesCopied,
+      blobs_transferred: result.blobsCopied,
+      blobs_mounted: result.blobsMounted,
+      blobs_skipped: plan.existing.length,
+      seconds: Number(((performance.now() - t0) / 1000).toFixed(3)),
+      failures: failures.map((f) => ({ image: `${f.source} -> ${f.target}`, reason: f.error ?? 'unknown' })),
+    };
+  } finally {
+    progress.stop();
+    await session.close();
+  }
+}

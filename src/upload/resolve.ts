@@ -1,0 +1,141 @@
+/**
+ * @module upload/resolve
+ * The read-only stages before the plan: fetch every source manifest (and an index's children),
+ * then ask the destinations what they already hold (tag HEADs, then blob HEADs for the rest).
+ */
+import { AppError, errorMessage } from '../errors.js';
+import type { Digest } from '../oci/digest.js';
+import { formatReference, referenceTarget } from '../oci/reference.js';
+import { blobsOf, type PlatformFilter, type RegistrySession, selectManifests } from '../registry/index.js';
+import type { UploadTask } from './images-file.js';
+import type { Limiter } from './limit.js';
+import { blobKey, type DestinationState, type ImageNode, type ResolvedImage, tagKey } from './model.js';
+import { isPresent } from './plan.js';
+
+export interface ResolveFailure {
+  task: UploadTask;
+  error: unknown;
+}
+
+/** resolveSources fetches manifests; a task that cannot be resolved fails alone. */
+export async function resolveSources(
+  session: RegistrySession,
+  tasks: UploadTask[],
+  platforms: PlatformFilter[],
+  limit: Limiter,
+): Promise<{ resolved: ResolvedImage[]; failed: ResolveFailure[] }> {
+  const resolved: ResolvedImage[] = [];
+  const failed: ResolveFailure[] = [];
+  await Promise.all(
+    tasks.map((task) =>
+      limit(async () => {
+        try {
+          resolved.push(await resolveOne(session, task, platforms));
+        } catch (error) {
+          failed.push({ task, error });
+        }
+      }),
+    ),
+  );
+  // Keep the file's order: results arrive in completion order.
+  const order = new Map(tasks.map((t, i) => [t, i]));
+  resolved.sort((a, b) => (order.get(a.task) ?? 0) - (order.get(b.task) ?? 0));
+  return { resolved, failed };
+}
+
+async function resolveOne(
+  session: RegistrySession,
+  task: UploadTask,
+  platforms: PlatformFilter[],
+): Promise<ResolvedImage> {
+  const src = session.client(task.source.registry);
+  const repo = task.source.repository;
+  const name = formatReference(task.source);
+  const root = await src.getManifest(repo, referenceTarget(task.source));
+  if (root.kind === 'image') {
+    return {
+      task,
+      root: root.raw,
+      images: [{ raw: root.raw, blobs: blobsOf(root.manifest) }],
+      isIndex: false,
+    };
+  }
+  const entries = selectManifests(root.manifest.manifests, platforms);
+  if (entries.length === 0) {
+    throw new AppError('MANIFEST_UNKNOWN', `${name} has no image for the platform asked for`);
+  }
+  const images: ImageNode[] = [];
+  for (const e of entries) {
+    const child = await src.getManifest(repo, e.digest);
+    if (child.kind !== 'image')
+      throw new AppError('MANIFEST_UNSUPPORTED', `${name}: nested index ${e.digest}`);
+    images.push({ raw: child.raw, blobs: blobsOf(child.manifest) });
+  }
+  if (platforms.length > 0) {
+    // One platform chosen: the tag names that platform's image (a filtered index would be a new
+    // manifest with a new digest, which is not the image that was asked for).
+    if (images.length > 1) {
+      throw new AppError(
+        'USAGE',
+        `${name}: --platform matches ${images.length} images; name one os/arch/variant`,
+      );
+    }
+    const only = images[0] as ImageNode;
+    return { task, root: only.raw, images: [only], isIndex: false };
+  }
+  return { task, root: root.raw, images, isIndex: true };
+}
+
+/** inspectDestinations HEADs target tags, then the blobs of images whose tag is not current. */
+export async function inspectDestinations(
+  session: RegistrySession,
+  images: ResolvedImage[],
+  limit: Limiter,
+): Promise<DestinationState> {
+  const tags = new Map<string, Digest>();
+  await Promise.all(
+    images.map((img) =>
+      limit(async () => {
+        const t = img.task.target;
+        const ref = referenceTarget(t);
+        // A destination that cannot be asked is treated as empty: the copy then fails for this
+        // image alone, with the real reason, instead of failing the whole run here.
+        const d = await session
+          .client(t.registry)
+          .headManifest(t.repository, ref)
+          .catch(() => undefined);
+        if (d) tags.set(tagKey(t.registry, t.repository, ref), d.digest);
+      }),
+    ),
+  );
+  const blobs = new Set<string>();
+  const asked = new Set<string>();
+  const heads: Promise<void>[] = [];
+  for (const img of images) {
+    if (isPresent(img, { tags, blobs })) continue;
+    const t = img.task.target;
+    for (const node of img.images) {
+      for (const b of node.blobs) {
+        const key = blobKey(t.registry, t.repository, b.digest);
+        if (asked.has(key)) continue;
+        asked.add(key);
+        heads.push(
+          limit(async () => {
+            const present = await session
+              .client(t.registry)
+              .blobExists(t.repository, b)
+              .catch(() => false);
+            if (present) blobs.add(key);
+          }),
+        );
+      }
+    }
+  }
+  await Promise.all(heads);
+  return { tags, blobs };
+}
+
+/** reason renders an error for the summary. */
+export function reason(e: unknown): string {
+  return errorMessage(e);
+}
