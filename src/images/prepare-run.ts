@@ -141,7 +141,14 @@ export async function runPrepare(opts: PrepareOptions, deps: PrepareDeps): Promi
   };
   let plan = planPrepare(input);
   if (opts.tagFromLabel) {
-    const discovered = await discoverTags(plan.images, opts.tagFromLabel, deps.labels, deps.warn);
+    // Labels are read where the images are pulled from: through --pull-source when it is given.
+    const pullSource = opts.pullSource;
+    const from = (name: string) => (pullSource ? `${pullSource.replace(/\/+$/, '')}/${name}` : name);
+    const source: LabelSource = {
+      labels: (name) => deps.labels.labels(from(name)),
+      tags: (name) => deps.labels.tags(from(name)),
+    };
+    const discovered = await discoverTags(plan.images, opts.tagFromLabel, source, deps.warn);
     plan = planPrepare({ ...input, discoveredTags: discovered });
   }
 
