@@ -5,7 +5,9 @@
  */
 import { Command, CommanderError } from 'commander';
 import { isAppError } from '../errors.js';
+import { registerContainer } from './commands/container.js';
 import { registerContainerImage } from './commands/container-image.js';
+import { registerDeploy } from './commands/deploy.js';
 import { registerImageBuild } from './commands/image-build.js';
 import { registerRegistry } from './commands/registry.js';
 
@@ -22,7 +24,9 @@ export function buildProgram(): Command {
     .description('prepare, upload and inspect container images')
     .exitOverride();
   registerContainerImage(image);
+  registerContainer(container);
   registerImageBuild(program.command('image').description('build container images').exitOverride());
+  registerDeploy(program);
   registerRegistry(program.command('registry').description("the undercloud's local registry").exitOverride());
   return program;
 }

@@ -33,7 +33,7 @@ export async function listContainers(conns: NodeConnection[]): Promise<Container
         config_id: o.labels.config_id ?? '',
         name: o.name,
         image: o.image,
-        status: o.state === 'exited' ? `exited (${o.exitCode})` : o.state,
+        status: o.state === 'exited' || o.state === 'stopped' ? `exited (${o.exitCode})` : o.state,
         health: o.health ?? '',
         id: o.id,
         started_at: o.startedAt,

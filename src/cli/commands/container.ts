@@ -1,0 +1,64 @@
+/**
+ * @module cli/commands/container
+ * `overcloud container list|logs`: the containers of the last deploy, read from the nodes.
+ */
+import type { Command } from 'commander';
+import { spawnRunner } from '../../deploy/exec.js';
+import { connectAll, type NodeConnection } from '../../deploy/node.js';
+import { containerLogs, findConnection, formatTable, listContainers } from '../../deploy/ops.js';
+import { loadRecord, stateDir } from '../../deploy/record.js';
+import { AppError } from '../../errors.js';
+
+interface StackFlags {
+  stack: string;
+  stateDir?: string;
+}
+
+async function withNodes<T>(
+  flags: StackFlags,
+  only: string | undefined,
+  fn: (conns: NodeConnection[]) => Promise<T>,
+): Promise<T> {
+  const record = await loadRecord(stateDir(flags.stack, flags.stateDir));
+  const nodes = record.inventory.nodes.filter((n) => only === undefined || n.name === only);
+  if (nodes.length === 0) throw new AppError('USAGE', `no node ${only} in the last deploy`);
+  const conns = await connectAll(nodes, record.inventory.ssh, spawnRunner);
+  try {
+    return await fn(conns);
+  } finally {
+    await Promise.all(conns.map((c) => c.close()));
+  }
+}
+
+/** registerContainer adds `list` and `logs` under `overcloud container`. */
+export function registerContainer(container: Command): void {
+  container
+    .command('list')
+    .description('list the deployed containers of every node: node, config_id, name, image, status, health')
+    .option('--format <format>', 'table or json', 'table')
+    .option('--stack <name>', 'stack name', 'overcloud')
+    .option('--state-dir <dir>', 'the stack state folder')
+    .exitOverride()
+    .action(async (flags: StackFlags & { format: string }) => {
+      if (flags.format !== 'table' && flags.format !== 'json')
+        throw new AppError('USAGE', '--format must be table or json');
+      const rows = await withNodes(flags, undefined, listContainers);
+      process.stdout.write(
+        `${flags.format === 'json' ? JSON.stringify(rows, null, 2) : formatTable(rows)}\n`,
+      );
+    });
+  container
+    .command('logs <node> <name>')
+    .description("print a container's logs")
+    .option('--tail <lines>', 'last lines only', '100')
+    .option('--stack <name>', 'stack name', 'overcloud')
+    .option('--state-dir <dir>', 'the stack state folder')
+    .exitOverride()
+    .action(async (node: string, name: string, flags: StackFlags & { tail: string }) => {
+      if (!/^\d+$/.test(flags.tail)) throw new AppError('USAGE', '--tail must be a number of lines');
+      const text = await withNodes(flags, node, (conns) =>
+        containerLogs(findConnection(conns, node), name, Number(flags.tail)),
+      );
+      process.stdout.write(text);
+    });
+}

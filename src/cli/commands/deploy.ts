@@ -1,0 +1,94 @@
+/**
+ * @module cli/commands/deploy
+ * `overcloud deploy` and `overcloud debug print-cmd`. Flags map to deploy/run options; the work is in
+ * src/deploy.
+ */
+import type { Command } from 'commander';
+import { spawnRunner } from '../../deploy/exec.js';
+import { connectAll } from '../../deploy/node.js';
+import { findConnection, printCmd } from '../../deploy/ops.js';
+import { loadRecord, stateDir } from '../../deploy/record.js';
+import { runDeploy } from '../../deploy/run.js';
+import { AppError } from '../../errors.js';
+import { templatesPath } from '../../util/paths.js';
+
+interface DeployFlags {
+  templates?: string | boolean;
+  environmentFile: string[];
+  rolesFile?: string;
+  inventory?: string;
+  stack: string;
+  stateDir?: string;
+  dryRun?: boolean;
+  healthTimeout: string;
+  pull: string;
+}
+
+const collect = (v: string, acc: string[]): string[] => [...acc, v];
+const out = (line: string): void => {
+  process.stdout.write(`${line}\n`);
+};
+
+/** registerDeploy adds `deploy` and `debug print-cmd` to the program. */
+export function registerDeploy(program: Command): void {
+  program
+    .command('deploy')
+    .description('deploy the containerized overcloud onto the inventory nodes, in steps 1..5')
+    .option('--templates [dir]', 'template folder (default: the shipped templates)')
+    .option('-e, --environment-file <file>', 'Heat environment file, in order; repeatable', collect, [])
+    .option('-r, --roles-file <file>', 'roles file (default: <templates>/roles_data.yaml)')
+    .option('--inventory <file|localhost>', 'nodes: an inventory YAML file, or localhost (default)')
+    .option('--stack <name>', 'stack name (passwords and the last deploy are kept per stack)', 'overcloud')
+    .option('--state-dir <dir>', 'where the stack keeps passwords.yaml and last-deploy.json')
+    .option('--dry-run', 'print per node and step what would be created, replaced or removed; change nothing')
+    .option('--health-timeout <seconds>', 'how long a new container may take to become healthy', '120')
+    .option(
+      '--pull <policy>',
+      'missing: pull absent images (default); always: also re-pull present tags',
+      'missing',
+    )
+    .exitOverride()
+    .action(async (flags: DeployFlags) => {
+      if (!/^\d+$/.test(flags.healthTimeout))
+        throw new AppError('USAGE', '--health-timeout must be a whole number of seconds');
+      if (flags.pull !== 'missing' && flags.pull !== 'always')
+        throw new AppError('USAGE', '--pull must be missing or always');
+      await runDeploy(
+        {
+          templatesDir: typeof flags.templates === 'string' ? flags.templates : templatesPath(),
+          environmentFiles: flags.environmentFile,
+          rolesFile: flags.rolesFile,
+          inventory: flags.inventory,
+          stack: flags.stack,
+          stateDir: flags.stateDir,
+          dryRun: flags.dryRun === true,
+          healthTimeoutMs: Number(flags.healthTimeout) * 1000,
+          pull: flags.pull,
+          concurrency: 16,
+          out,
+        },
+        spawnRunner,
+      );
+    });
+
+  const debug = program.command('debug').description('debug deployed containers').exitOverride();
+  debug
+    .command('print-cmd <node> <name>')
+    .description('print the exact podman command that created a container (as paunch debug did)')
+    .option('--stack <name>', 'stack name', 'overcloud')
+    .option('--state-dir <dir>', 'the stack state folder')
+    .exitOverride()
+    .action(async (node: string, name: string, flags: { stack: string; stateDir?: string }) => {
+      const record = await loadRecord(stateDir(flags.stack, flags.stateDir));
+      const conns = await connectAll(
+        record.inventory.nodes.filter((n) => n.name === node),
+        record.inventory.ssh,
+        spawnRunner,
+      );
+      try {
+        out(await printCmd(findConnection(conns, node), name));
+      } finally {
+        await Promise.all(conns.map((c) => c.close()));
+      }
+    });
+}
