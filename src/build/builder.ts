@@ -74,13 +74,16 @@ export async function catalogueNames(path?: string): Promise<Set<string>> {
   );
 }
 
-/** aptError pulls apt's own error lines out of a build log, for a one-line failure message. */
+/**
+ * aptError pulls apt's own error lines out of a build log, for a one-line failure message: the
+ * `E:` and dpkg error lines first, then the unmet-dependency lines that explain them.
+ */
 export function aptError(log: string): string | undefined {
-  const lines = log
-    .split('\n')
-    .map((l) => l.trim())
-    .filter((l) => /^E: /.test(l) || /^dpkg: error/.test(l) || /unmet dependencies/.test(l));
-  return lines.length > 0 ? [...new Set(lines)].slice(0, 3).join(' | ') : undefined;
+  const lines = log.split('\n').map((l) => l.trim());
+  const errors = lines.filter((l) => /^E: /.test(l) || /^dpkg: error/.test(l));
+  const why = lines.filter((l) => /^\S+ : (Depends|Pre-Depends|Conflicts|Breaks): /.test(l));
+  const all = [...new Set([...errors, ...why])];
+  return all.length > 0 ? all.slice(0, 5).join(' | ') : undefined;
 }
 
 /** runImageBuild builds the selected images and returns what happened to each. */
@@ -108,7 +111,7 @@ export async function runImageBuild(opts: BuildOptions): Promise<BuildSummary> {
     versions,
     fileHashes,
     global: {
-      bootstrap: recipes.bootstrap,
+      bootstrap: bootstrapArgs(recipes.bootstrap, 'rootfs.tar', []),
       cleanup: recipes.cleanup,
       sources: sources.map((s) => s.content),
     },

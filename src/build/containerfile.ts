@@ -32,6 +32,8 @@ export function installScript(recipe: Recipe, cleanup: readonly string[]): strin
         '-o Debug::NoLocking=1',
         '-o Dpkg::Use-Pty=0',
         '-o Dpkg::Options::=--force-confold',
+        // no fsync per file: a failed build is thrown away anyway, and this halves dpkg's time
+        '-o Dpkg::Options::=--force-unsafe-io',
         'install --no-install-recommends',
         ...recipe.packages,
       ].join(' '),

@@ -5,6 +5,7 @@
  */
 import { looksLikeRegistry } from '../oci/reference.js';
 import { cacheKey } from './cache-key.js';
+import { installScript } from './containerfile.js';
 import { versionLabels } from './debian-version.js';
 import { tagNames } from './plan.js';
 import { mainPackage, type Recipe, type Recipes, runUser } from './recipes.js';
@@ -37,7 +38,8 @@ export function planKeys(recipes: Recipes, selected: readonly Recipe[], ctx: Key
       files: ctx.fileHashes.get(recipe.name) ?? {},
       snapshot: ctx.snapshot,
       versions,
-      global: ctx.global,
+      // the rendered RUN, so a change in how layers are made re-keys them without a format bump
+      global: { shared: ctx.global, script: installScript(recipe, recipes.cleanup) ?? '' },
     });
     keys.set(recipe.name, key);
     return {

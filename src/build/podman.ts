@@ -83,12 +83,21 @@ export async function removeImage(ref: string): Promise<void> {
   await execFile('podman', ['rmi', ref], { okCodes: [1, 2] });
 }
 
-/** pushImage copies one local image to a registry reference (skopeo skips blobs already there). */
+/**
+ * pushImage copies one local image to a registry reference (skopeo skips blobs already there).
+ * A loopback registry is spoken to in plain HTTP, as the undercloud's own registry is.
+ */
 export async function pushImage(localName: string, dest: string, logFile: string): Promise<void> {
-  await execFile('skopeo', ['copy', '--quiet', `containers-storage:${localName}`, `docker://${dest}`], {
-    logFile,
-    timeoutMs: 1_800_000,
-  });
+  const loopback = /^(127\.[0-9.]+|localhost|\[::1\])(:\d+)?\//.test(dest);
+  const tls = loopback ? ['--dest-tls-verify=false'] : [];
+  await execFile(
+    'skopeo',
+    ['copy', '--quiet', ...tls, `containers-storage:${localName}`, `docker://${dest}`],
+    {
+      logFile,
+      timeoutMs: 1_800_000,
+    },
+  );
 }
 
 /** bootstrapRootfs runs mmdebstrap with the host's apt sources into a tarball. */

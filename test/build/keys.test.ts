@@ -157,6 +157,13 @@ test("aptError finds apt's own error lines in a build log", () => {
     'STEP 5/5: RUN ...\nReading package lists...\nE: Unable to locate package nosuch\nError: building at STEP\n';
   assert.equal(aptError(log), 'E: Unable to locate package nosuch');
   assert.equal(aptError('all fine\n'), undefined);
+  const conflict =
+    'The following packages have unmet dependencies:\n postfix : Conflicts: mail-transport-agent\n' +
+    'E: Unable to correct problems, you have held broken packages.\n';
+  assert.equal(
+    aptError(conflict),
+    'E: Unable to correct problems, you have held broken packages. | postfix : Conflicts: mail-transport-agent',
+  );
 });
 
 test('the semaphore never runs more than its slots', async () => {
