@@ -224,10 +224,10 @@ export class RegistryClient {
    */
   async pushBlob(repo: string, desc: Descriptor, body: Readable, opts: PushOptions = {}): Promise<void> {
     const what = `pushing blob ${desc.digest} to ${this.host}/${repo}`;
-    const start = await this.startUpload(repo);
-    if (start.mounted) throw new AppError('INTERNAL', 'registry mounted a blob nobody asked to mount');
     const firstError = captureError(body);
     try {
+      const start = await this.startUpload(repo);
+      if (start.mounted) throw new AppError('INTERNAL', 'registry mounted a blob nobody asked to mount');
       if (desc.size <= (opts.monolithicMax ?? MONOLITHIC_MAX_BYTES)) {
         const url = withDigest(start.location, desc.digest);
         const res = await this.http.send({
@@ -271,6 +271,8 @@ export class RegistryClient {
       });
       await res.body.dump();
     } catch (e) {
+      // Stop the source download: an unread stream would hold its connection open for good.
+      body.destroy();
       // A failing source (digest mismatch, broken download) is the real reason, not the aborted PUT.
       throw firstError() ?? e;
     }

@@ -128,8 +128,9 @@ export class Transport {
     }
   }
 
+  /** close ends the pools; anything still in flight is abandoned (the run is over). */
   async close(): Promise<void> {
-    await Promise.all([this.verified?.close(), this.unverified?.close()]);
+    await Promise.all([this.verified?.destroy(), this.unverified?.destroy()]);
   }
 }
 

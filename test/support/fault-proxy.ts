@@ -17,7 +17,8 @@ export interface ProxiedRequest {
 export type Fault =
   | { respond: { status: number; headers?: Record<string, string>; body?: string } }
   | { resetAfterBytes: number }
-  | { flipByteAt: number };
+  | { flipByteAt: number }
+  | { delayMs: number };
 
 export type FaultRule = (req: ProxiedRequest) => Fault | undefined;
 
@@ -51,6 +52,15 @@ export async function startFaultProxy(target: string, rule?: FaultRule): Promise
       res.end(body);
       return;
     }
+    if (fault && 'delayMs' in fault) {
+      req.pause();
+      setTimeout(() => forward(req, res, undefined), fault.delayMs);
+      return;
+    }
+    forward(req, res, fault);
+  });
+  const forward = (req: IncomingMessage, res: ServerResponse, fault: Fault | undefined): void => {
+    req.resume();
     const upstream = httpRequest(
       {
         host: t.hostname,
@@ -97,7 +107,7 @@ export async function startFaultProxy(target: string, rule?: FaultRule): Promise
     );
     upstream.on('error', () => res.destroy());
     req.pipe(upstream);
-  });
+  };
   server.on('connection', (s: Socket) => {
     sockets.add(s);
     s.on('close', () => sockets.delete(s));

@@ -23,6 +23,8 @@ export interface FixtureSet {
   blobs: Map<string, number>;
   /** Names for the images file (`<sourceHost>/<repo>:<tag>`). */
   names: string[];
+  /** repo → the digest of its last (image-specific) layer. */
+  ownLayer: Map<string, string>;
 }
 
 /** makeFixtureSet pushes `count` service images (+ an OCI image + a two-platform index). */
@@ -36,6 +38,7 @@ export async function makeFixtureSet(
   const expected = new Map<string, string>();
   const blobs = new Map<string, number>();
   const names: string[] = [];
+  const ownLayer = new Map<string, string>();
   const note = (img: FixtureImage) => {
     for (const b of [img.config, ...img.layers]) blobs.set(b.digest, b.size);
   };
@@ -48,6 +51,7 @@ export async function makeFixtureSet(
     });
     await pushImage(sourceUrl, repo, 'current', img);
     note(img);
+    ownLayer.set(repo, img.layers[img.layers.length - 1]?.digest ?? '');
     expected.set(`${repo}:current`, img.manifestDigest);
     names.push(`${sourceHost}/${repo}:current`);
   };
@@ -75,7 +79,7 @@ export async function makeFixtureSet(
   note(arm);
   expected.set('tripleomaster/centos-binary-multi:current', idx.manifestDigest);
   names.push(`${sourceHost}/tripleomaster/centos-binary-multi:current`);
-  return { expected, blobs, names };
+  return { expected, blobs, names, ownLayer };
 }
 
 /** writeImagesFile writes a prepare-style images file for `names` pushed to `destination`. */
