@@ -228,6 +228,7 @@ export async function applyPlan(
       for (const i of s.plan.images)
         if (!s.images.has(i)) opts.out(`[pull] ${s.conn.node.name}: would pull ${i}`);
   } else {
+    const pullStarted = Date.now();
     const pulls = await mapLimit(states, opts.concurrency, (s) => pullMissing(s, opts));
     const errors = pulls.flatMap((p) => p.errors);
     if (errors.length > 0) {
@@ -241,6 +242,10 @@ export async function applyPlan(
     }
     report.pulled = pulls.flatMap((p) => p.pulled);
     for (const p of report.pulled) opts.out(`[pull] ${p}`);
+    if (report.pulled.length > 0)
+      opts.out(
+        `[pull] ${report.pulled.length} image(s) in ${((Date.now() - pullStarted) / 1000).toFixed(1)} s`,
+      );
     const synced = await mapLimit(states, opts.concurrency, async (s) => {
       const r = await s.conn.shell(syncScript(s.plan), { timeoutMs: 120_000 });
       if (r.code !== 0)
@@ -280,9 +285,11 @@ export async function applyPlan(
       )
     )
       continue;
+    const stepStarted = Date.now();
     const failures = (
       await mapLimit(states, opts.concurrency, (s, i) => applyNodeStep(s, diffs[i] as StepDiff, opts))
     ).filter((f): f is StepFailure => f !== undefined);
+    opts.out(`[step ${step}] applied in ${((Date.now() - stepStarted) / 1000).toFixed(1)} s`);
     if (failures.length > 0) {
       report.failure = failures[0];
       for (const f of failures) opts.out(formatFailure(f));

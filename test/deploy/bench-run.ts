@@ -1,0 +1,202 @@
+/**
+ * @module test/deploy/bench-run
+ * bench/deploy's body (not a test): in the netns lab, time the first deploy of the e2e topology, a
+ * no-op re-deploy (median of 3), and the same no-op done the kolla-ansible/tripleo-ansible way: one
+ * `containers.podman.podman_container` task per container, through Ansible over SSH to the same nodes
+ * (its second run is timed, so its own idempotency quirks are converged first).
+ */
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { loadDeployInput } from '../../src/deploy/load.js';
+import { planDeploy } from '../../src/deploy/plan.js';
+import type { ContainerSpec } from '../../src/deploy/spec.js';
+import { templatesPath } from '../../src/util/paths.js';
+import { run } from '../support/exec.js';
+import { overcloud } from './cli.js';
+import { pushServiceImages } from './images.js';
+import { type Lab, labUp, sshOptions } from './lab.js';
+
+const IMAGES = [
+  'tripleo/memcached:1',
+  'tripleo/keystone:1',
+  'tripleo/glance-api:1',
+  'tripleo/nova-libvirt:1',
+  'tripleo/nova-compute:1',
+];
+
+function envText(reg: string): string {
+  return `parameter_defaults:
+  ControllerServices: [OS::TripleO::Services::Memcached, OS::TripleO::Services::Keystone, OS::TripleO::Services::GlanceApi]
+  ComputeServices: [OS::TripleO::Services::NovaLibvirt, OS::TripleO::Services::NovaCompute]
+  DockerInsecureRegistryAddress: [${reg}]
+  DockerMemcachedImage: ${reg}/tripleo/memcached:1
+  DockerKeystoneImage: ${reg}/tripleo/keystone:1
+  DockerGlanceApiImage: ${reg}/tripleo/glance-api:1
+  DockerNovaLibvirtImage: ${reg}/tripleo/nova-libvirt:1
+  DockerNovaComputeImage: ${reg}/tripleo/nova-compute:1
+`;
+}
+
+/** podmanContainerArgs maps a paunch entry to podman_container options, as tripleo_container_manage did. */
+function podmanContainerArgs(
+  name: string,
+  spec: ContainerSpec,
+  labels: Record<string, string>,
+): Record<string, unknown> {
+  const env = Object.fromEntries(
+    (spec.environment ?? []).map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)]),
+  );
+  return {
+    name,
+    image: spec.image,
+    state: spec.detach ? 'started' : 'present',
+    detach: spec.detach,
+    labels,
+    ...(spec.net ? { network: [spec.net] } : {}),
+    ...(spec.ipc ? { ipc: spec.ipc } : {}),
+    ...(spec.pid ? { pid: spec.pid } : {}),
+    ...(spec.privileged ? { privileged: true } : {}),
+    ...(spec.user ? { user: spec.user } : {}),
+    ...(spec.restart ? { restart_policy: spec.restart } : {}),
+    ...(spec.volumes ? { volume: spec.volumes } : {}),
+    ...(Object.keys(env).length ? { env } : {}),
+    ...(spec.command ? { command: spec.command } : {}),
+    ...(spec.healthcheck ? { healthcheck: spec.healthcheck.test, healthcheck_interval: 'disable' } : {}),
+  };
+}
+
+async function ansibleFiles(
+  lab: Lab,
+  envFile: string,
+  stateDir: string,
+): Promise<{ inventory: string; playbook: string; containers: number }> {
+  const loaded = await loadDeployInput({
+    templatesDir: templatesPath(),
+    environmentFiles: [templatesPath('environments', 'docker.yaml'), envFile],
+    inventory: lab.inventoryFile,
+    passwordsFile: join(stateDir, 'passwords.yaml'),
+    writePasswords: false,
+  });
+  const plan = planDeploy(loaded.input);
+  const hosts: Record<string, unknown> = {};
+  let containers = 0;
+  for (const n of plan.nodes) {
+    const list = [...n.steps.values()]
+      .flat()
+      .filter((c) => c.spec.action === 'run')
+      .map((c) =>
+        podmanContainerArgs(c.name, c.spec, {
+          config_id: c.configId,
+          container_name: c.name,
+          managed_by: n.managedBy,
+          config_data: c.configData,
+        }),
+      );
+    containers += list.length;
+    hosts[n.node.name] = { ansible_host: n.node.address, containers: list };
+  }
+  const inventory = join(lab.dir, 'ansible-inventory.json');
+  await writeFile(
+    inventory,
+    JSON.stringify({
+      all: {
+        hosts,
+        vars: {
+          ansible_user: 'root',
+          ansible_python_interpreter: '/usr/bin/python3',
+          ansible_ssh_private_key_file: join(lab.dir, 'client_key'),
+          ansible_ssh_common_args: sshOptions(lab.dir)
+            .filter((a) => a !== '-i' && !a.endsWith('client_key'))
+            .join(' '),
+        },
+      },
+    }),
+  );
+  const playbook = join(lab.dir, 'noop.yml');
+  await writeFile(
+    playbook,
+    `- hosts: all
+  gather_facts: false
+  tasks:
+    - name: one podman_container per container
+      containers.podman.podman_container: "{{ item }}"
+      loop: "{{ containers }}"
+      loop_control: {label: "{{ item.name }}"}
+`,
+  );
+  return { inventory, playbook, containers };
+}
+
+const seconds = (ms: number): string => (ms / 1000).toFixed(2);
+
+async function main(): Promise<void> {
+  const lab = await labUp({
+    nodes: [
+      { name: 'overcloud-controller-0', role: 'Controller' },
+      { name: 'overcloud-novacompute-0', role: 'Compute' },
+    ],
+  });
+  try {
+    await pushServiceImages(lab.pushUrl, IMAGES);
+    const envFile = join(lab.dir, 'env.yaml');
+    const stateDir = join(lab.dir, 'state');
+    await writeFile(envFile, envText(lab.registryHost));
+    const args = [
+      'deploy',
+      '-e',
+      templatesPath('environments', 'docker.yaml'),
+      '-e',
+      envFile,
+      '--inventory',
+      lab.inventoryFile,
+      '--state-dir',
+      stateDir,
+    ];
+    const first = await overcloud(lab, args);
+    if (first.code !== 0) throw new Error(`first deploy failed:\n${first.stdout}\n${first.stderr}`);
+    console.log(`first deploy: ${seconds(first.ms)} s`);
+    const noops: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const r = await overcloud(lab, args);
+      if (r.code !== 0 || !/no changes/.test(r.stdout))
+        throw new Error(`no-op deploy changed something:\n${r.stdout}\n${r.stderr}`);
+      noops.push(r.ms);
+      console.log(`no-op deploy #${i + 1}: ${seconds(r.ms)} s`);
+    }
+    const noop = [...noops].sort((a, b) => a - b)[1] as number;
+
+    const { inventory, playbook, containers } = await ansibleFiles(lab, envFile, stateDir);
+    const ansible = async (): Promise<number> => {
+      const t = Date.now();
+      await run(
+        'nsenter',
+        [
+          `--net=/run/netns/${lab.undercloud.ns}`,
+          'env',
+          'ANSIBLE_HOST_KEY_CHECKING=False',
+          'ANSIBLE_PIPELINING=True',
+          'ANSIBLE_NOCOLOR=1',
+          'ansible-playbook',
+          '-i',
+          inventory,
+          playbook,
+        ],
+        600_000,
+      );
+      return Date.now() - t;
+    };
+    console.log(
+      `ansible podman_container, converging run: ${seconds(await ansible())} s (${containers} containers on ${lab.nodes.length} nodes)`,
+    );
+    const ansibleNoop = await ansible();
+    console.log(`ansible podman_container, no-op run: ${seconds(ansibleNoop)} s`);
+    console.log(`speed-up of the no-op: ${(ansibleNoop / noop).toFixed(1)}x (goal: no-op < 5 s and >= 5x)`);
+    console.log(
+      `RESULT first_deploy_s=${seconds(first.ms)} noop_s=${seconds(noop)} ansible_noop_s=${seconds(ansibleNoop)}`,
+    );
+  } finally {
+    await lab.down();
+  }
+}
+
+await main();
