@@ -27,7 +27,7 @@ export {
 } from './images-file.js';
 export type { DestinationState, ResolvedImage, UploadPlan } from './model.js';
 export { planUpload } from './plan.js';
-export { barProgress, lineProgress, type Progress, silentProgress } from './progress.js';
+export { lineProgress, type Progress, silentProgress } from './progress.js';
 
 export interface UploadOptions extends SessionOptions {
   configFiles: string[];

@@ -5,9 +5,11 @@
 import { type Command, InvalidArgumentError } from 'commander';
 import { AppError } from '../../errors.js';
 import { parseReference } from '../../oci/reference.js';
-import { parsePlatform, RegistrySession, type SessionOptions } from '../../registry/index.js';
-import { barProgress, lineProgress, silentProgress, uploadImages } from '../../upload/index.js';
-import { describeImageInfo, imageInfo } from '../../upload/inspect.js';
+import type { SessionOptions } from '../../registry/index.js';
+
+// The registry client and the upload pipeline (undici, zod, yaml, cli-progress) load only when one
+// of these commands runs, so the rest of the CLI starts without them.
+const registry = () => import('../../registry/index.js');
 
 const collect = (v: string, prev: string[]): string[] => [...prev, v];
 
@@ -64,7 +66,13 @@ export function registerUpload(image: Command): void {
     async (
       o: TransportFlags & { configFile: string[]; parallel: number; platform?: string; json?: boolean },
     ) => {
-      const progress = o.json ? silentProgress : process.stderr.isTTY ? barProgress() : lineProgress();
+      const { parsePlatform } = await registry();
+      const { uploadImages, silentProgress, lineProgress } = await import('../../upload/index.js');
+      const progress = o.json
+        ? silentProgress
+        : process.stderr.isTTY
+          ? (await import('../../upload/progress-bars.js')).barProgress()
+          : lineProgress();
       const summary = await uploadImages({
         ...sessionOptions(o),
         configFiles: o.configFile,
@@ -99,16 +107,17 @@ export function registerUpload(image: Command): void {
       .description("list a registry's repositories and tags")
       .argument('<registry>', 'registry host[:port]')
       .option('--json', 'print JSON'),
-  ).action(async (registry: string, o: TransportFlags & { json?: boolean }) => {
+  ).action(async (host: string, o: TransportFlags & { json?: boolean }) => {
+    const { RegistrySession } = await registry();
     const session = new RegistrySession(sessionOptions(o));
     try {
-      const client = session.client(registry);
+      const client = session.client(host);
       const out: Record<string, string[]> = {};
       for (const repo of (await client.catalog()).sort()) out[repo] = (await client.listTags(repo)).sort();
       if (o.json) process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
       else
         for (const [repo, tags] of Object.entries(out))
-          for (const t of tags) process.stdout.write(`${registry}/${repo}:${t}\n`);
+          for (const t of tags) process.stdout.write(`${host}/${repo}:${t}\n`);
     } finally {
       await session.close();
     }
@@ -123,6 +132,8 @@ export function registerUpload(image: Command): void {
       .option('--json', 'print JSON'),
   ).action(async (ref: string, o: TransportFlags & { json?: boolean; platform?: string }) => {
     const r = parseReference(ref, { defaultTag: 'latest' });
+    const { RegistrySession, parsePlatform } = await registry();
+    const { describeImageInfo, imageInfo } = await import('../../upload/inspect.js');
     const session = new RegistrySession(sessionOptions(o));
     try {
       const info = await imageInfo(session, r, o.platform ? parsePlatform(o.platform) : undefined);
