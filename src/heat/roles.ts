@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { AppError } from '../errors.js';
-import { loadYamlFile, where, type YamlFile } from './yaml.js';
+import { loadYamlFile, parseItem, where, type YamlFile } from './yaml.js';
 
 const RoleSchema = z.looseObject({
   name: z.string().regex(/^[A-Za-z][A-Za-z0-9]*$/, 'must be letters and digits, starting with a letter'),
@@ -30,20 +30,12 @@ export function parseRoles(file: YamlFile): Role[] {
   const roles: Role[] = [];
   const seen = new Set<string>();
   doc.forEach((item, i) => {
-    const parsed = RoleSchema.safeParse(item);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      const path = issue?.path.map(String) ?? [];
-      throw new AppError(
-        'ROLES_INVALID',
-        `${where(file, [i, ...path])}: role #${i + 1}${path.length ? ` field ${path.join('.')}` : ''}: ${issue?.message ?? 'invalid'}`,
-      );
+    const role = parseItem(RoleSchema, item, file, [i], `role #${i + 1}`, 'ROLES_INVALID');
+    if (seen.has(role.name)) {
+      throw new AppError('ROLES_INVALID', `${where(file, [i])}: role "${role.name}" is defined twice`);
     }
-    if (seen.has(parsed.data.name)) {
-      throw new AppError('ROLES_INVALID', `${where(file, [i])}: role "${parsed.data.name}" is defined twice`);
-    }
-    seen.add(parsed.data.name);
-    roles.push(parsed.data);
+    seen.add(role.name);
+    roles.push(role);
   });
   return roles;
 }

@@ -5,7 +5,8 @@
  */
 import { readFile } from 'node:fs/promises';
 import { type Document, isMap, isNode, isScalar, isSeq, LineCounter, parseDocument } from 'yaml';
-import { AppError } from '../errors.js';
+import type { z } from 'zod';
+import { AppError, type ErrorCode } from '../errors.js';
 
 export interface YamlFile {
   path: string;
@@ -73,4 +74,24 @@ export function where(file: YamlFile, path: (string | number)[]): string {
 
 function rangeLine(node: unknown, lineCounter: LineCounter): number | undefined {
   return isNode(node) && node.range ? lineCounter.linePos(node.range[0]).line : undefined;
+}
+
+/**
+ * parseItem validates one list item of a YAML file with a schema; a failure names the file, the
+ * line, the item ("role #2") and the field, using the schema's first issue.
+ */
+export function parseItem<T>(
+  schema: z.ZodType<T>,
+  item: unknown,
+  file: YamlFile,
+  path: (string | number)[],
+  label: string,
+  code: ErrorCode,
+): T {
+  const parsed = schema.safeParse(item);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  const field = issue?.path.map(String) ?? [];
+  const what = field.length ? `${label} field ${field.join('.')}` : label;
+  throw new AppError(code, `${where(file, [...path, ...field])}: ${what}: ${issue?.message ?? 'invalid'}`);
 }

@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import { AppError } from '../errors.js';
-import { loadYamlFile, where, type YamlFile } from '../heat/yaml.js';
+import { loadYamlFile, parseItem, type YamlFile } from '../heat/yaml.js';
 import { templatesPath } from '../util/paths.js';
 
 const ConditionSchema = z.record(z.string(), z.union([z.string(), z.array(z.string())]));
@@ -43,18 +43,16 @@ export function parseCatalogue(file: YamlFile): Catalogue {
       `${file.path}: an image catalogue needs a non-empty "container_images_template" list`,
     );
   }
-  const entries = top.data.container_images_template.map((item, i) => {
-    const parsed = EntrySchema.safeParse(item);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      const path = issue?.path.map(String) ?? [];
-      throw new AppError(
-        'CATALOGUE_INVALID',
-        `${where(file, ['container_images_template', i, ...path])}: catalogue entry #${i + 1}${path.length ? ` field ${path.join('.')}` : ''}: ${issue?.message ?? 'invalid'}`,
-      );
-    }
-    return parsed.data;
-  });
+  const entries = top.data.container_images_template.map((item, i) =>
+    parseItem(
+      EntrySchema,
+      item,
+      file,
+      ['container_images_template', i],
+      `catalogue entry #${i + 1}`,
+      'CATALOGUE_INVALID',
+    ),
+  );
   return { path: file.path, entries };
 }
 
