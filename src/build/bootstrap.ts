@@ -46,7 +46,7 @@ export function bootstrapArgs(
     '--dpkgopt=path-include=/usr/share/doc/*/copyright',
     '--dpkgopt=path-exclude=/usr/share/man/*',
     '--dpkgopt=path-exclude=/usr/share/info/*',
-    '--customize-hook=rm -f "$1/etc/resolv.conf"; : > "$1/etc/hostname"; : > "$1/etc/machine-id"',
+    '--customize-hook=rm -f "$1/etc/resolv.conf" "$1"/var/lib/apt/lists/lock; : > "$1/etc/hostname"; : > "$1/etc/machine-id"',
     b.suite,
     tarPath,
     ...sources,

@@ -25,6 +25,7 @@ import {
   tagImage,
 } from './podman.js';
 import { filesRoot, loadRecipes, mainPackage, type Recipes } from './recipes.js';
+import { criticalPath, readDurations, writeDurations } from './schedule.js';
 import { Semaphore } from './semaphore.js';
 
 export const DEFAULT_CACHE_DIR = '/var/cache/overcloud/build';
@@ -118,6 +119,14 @@ export async function runImageBuild(opts: BuildOptions): Promise<BuildSummary> {
   });
 
   const existing = await builtImages();
+  const durationsFile = join(cache, 'durations.json');
+  // This machine's recorded build times, else the shipped ones (measured on a 2-core VM).
+  const recorded = await readDurations(durationsFile);
+  const hints =
+    recorded.size > 0
+      ? recorded
+      : await readDurations(filesRoot(recipes.path).replace(/files$/, 'durations.json'));
+  const priority = criticalPath(selected, hints);
   const sem = new Semaphore(Math.max(1, opts.parallel));
   const done = new Map<string, Promise<ImageResult>>();
   const ids = new Map<string, string>();
@@ -140,7 +149,7 @@ export async function runImageBuild(opts: BuildOptions): Promise<BuildSummary> {
         error: `package ${missing.join(', ')}: no installation candidate in the configured Debian suites`,
       };
     }
-    const t0 = Date.now();
+    let t0 = Date.now();
     const hit = existing.get(p.key);
     let id: string;
     let status: ImageStatus;
@@ -148,7 +157,8 @@ export async function runImageBuild(opts: BuildOptions): Promise<BuildSummary> {
       id = hit.id;
       status = 'cached';
     } else {
-      const release = await sem.acquire();
+      const release = await sem.acquire(priority.get(p.recipe.name) ?? 0);
+      t0 = Date.now(); // time spent building, not waiting for a slot
       try {
         say(`building ${p.recipe.name}`);
         id = await buildLayer(p, recipes, cache, ids, sources, root);
@@ -177,6 +187,10 @@ export async function runImageBuild(opts: BuildOptions): Promise<BuildSummary> {
 
   for (const p of plan) done.set(p.recipe.name, buildOne(p));
   const images = await Promise.all(plan.map((p) => done.get(p.recipe.name) as Promise<ImageResult>));
+  await writeDurations(
+    durationsFile,
+    new Map(images.filter((i) => i.status === 'built').map((i) => [i.name, i.seconds])),
+  );
 
   if (opts.push !== undefined) await pushAll(images, opts, cache, say);
   return { images, seconds: (Date.now() - started) / 1000, snapshot: snapshot.hash };
@@ -218,7 +232,7 @@ async function buildLayer(
       logFile,
     );
     try {
-      from = await importRootfs(tar, `localhost/overcloud-build/rootfs:${p.key.slice(0, 16)}`, logFile);
+      from = await importRootfs(tar, 'localhost/overcloud-build/rootfs:latest', logFile);
     } finally {
       await rm(tar, { force: true });
     }
@@ -235,7 +249,7 @@ async function buildLayer(
     labels: imageLabels(p),
     user: p.user,
     hasFiles: Object.keys(p.recipe.files).length > 0,
-    cleanup: recipes.cleanup,
+    hygiene: recipes,
     isRoot: p.recipe.parent === undefined,
   });
   await stageContext(ctx, root, p.recipe, containerfile);

@@ -17,12 +17,18 @@ export interface ContainerfileInput {
   /** the image's run user (KOLLA_USER), inherited when the recipe has none */
   user: string;
   hasFiles: boolean;
-  cleanup: readonly string[];
+  hygiene: Hygiene;
   isRoot: boolean;
 }
 
+/** What every layer deletes (globs) or empties (files) after its packages are in. */
+export interface Hygiene {
+  cleanup: readonly string[];
+  truncate: readonly string[];
+}
+
 /** installScript is the RUN body: install, delete build-time state, clean apt's leftovers. */
-export function installScript(recipe: Recipe, cleanup: readonly string[]): string | undefined {
+export function installScript(recipe: Recipe, hygiene: Hygiene): string | undefined {
   const steps: string[] = [];
   if (recipe.packages.length > 0) {
     steps.push(
@@ -40,9 +46,11 @@ export function installScript(recipe: Recipe, cleanup: readonly string[]): strin
     );
   }
   // Globs stay unquoted so the shell expands them; recipes reject quotes and newlines in paths.
-  const paths = [...recipe.remove, ...cleanup];
+  const paths = [...recipe.remove, ...hygiene.cleanup];
   if (steps.length === 0 && recipe.remove.length === 0) return undefined;
   steps.push(`rm -rf ${paths.join(' ')}`);
+  // Emptied, not deleted: tools expect these files to exist (systemd's machine-id contract).
+  for (const f of hygiene.truncate) steps.push(`if [ -s ${f} ]; then : > ${f}; fi`);
   return `set -eu; export DEBIAN_FRONTEND=noninteractive; ${steps.join('; ')}`;
 }
 
@@ -63,7 +71,7 @@ export function renderContainerfile(input: ContainerfileInput): string {
   }
   lines.push(`ENV KOLLA_USER=${input.user}`);
   if (input.hasFiles) lines.push('COPY rootfs/ /');
-  const script = installScript(input.recipe, input.cleanup);
+  const script = installScript(input.recipe, input.hygiene);
   if (input.isRoot) {
     // The config.json mount point and kolla's log folder exist in every image.
     lines.push('RUN mkdir -p /var/lib/kolla/config_files /var/log/kolla && chmod 2775 /var/log/kolla');

@@ -39,7 +39,7 @@ export function planKeys(recipes: Recipes, selected: readonly Recipe[], ctx: Key
       snapshot: ctx.snapshot,
       versions,
       // the rendered RUN, so a change in how layers are made re-keys them without a format bump
-      global: { shared: ctx.global, script: installScript(recipe, recipes.cleanup) ?? '' },
+      global: { shared: ctx.global, script: installScript(recipe, recipes) ?? '' },
     });
     keys.set(recipe.name, key);
     return {

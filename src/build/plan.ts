@@ -117,7 +117,7 @@ export function formatList(
     const serves = servedNames(r, catalogueNames);
     const what =
       r.parent === undefined
-        ? `debootstrap ${recipes.bootstrap.variant} ${recipes.bootstrap.suite}`
+        ? `mmdebstrap ${recipes.bootstrap.variant} ${recipes.bootstrap.suite}`
         : `FROM ${r.parent}`;
     lines.push(
       `${opts.prefix}${r.name}${r.abstract ? ' (parent only)' : ''}  ${what}  packages: ${r.packages.join(' ') || '-'}  serves: ${serves.join(' ') || '-'}`,

@@ -35,6 +35,7 @@ const RecipesSchema = z.strictObject({
     include: z.array(z.string().regex(PACKAGE)).default([]),
   }),
   cleanup: z.array(z.string().regex(/^\/[^'\n]*$/)).default([]),
+  truncate: z.array(z.string().regex(/^\/[^'\n*?[\]]*$/, 'must be an absolute path, no globs')).default([]),
   unbuildable: z.record(z.string().regex(/^[a-z0-9][a-z0-9_-]*$/), z.string().min(1)).default({}),
   images: z.record(z.string().regex(NAME, 'image names are lower-case words joined by "-"'), ImageSchema),
 });
@@ -52,6 +53,7 @@ export interface Recipes {
   path: string;
   bootstrap: z.infer<typeof RecipesSchema>['bootstrap'];
   cleanup: string[];
+  truncate: string[];
   unbuildable: Record<string, string>;
   /** Every image by name, in file order. */
   images: Map<string, Recipe>;
@@ -112,6 +114,7 @@ export function parseRecipes(file: YamlFile, fileExists: (rel: string) => boolea
     path: file.path,
     bootstrap: parsed.data.bootstrap,
     cleanup: parsed.data.cleanup,
+    truncate: parsed.data.truncate,
     unbuildable: parsed.data.unbuildable,
     images,
     root: (roots[0] as Recipe).name,

@@ -105,6 +105,7 @@ test('image build: base + memcached, redis, haproxy, keystone, mariadb build, re
       'test ! -s /etc/hostname',
       'test ! -s /etc/resolv.conf',
       'test ! -s /etc/machine-id',
+      'test ! -e /var/lib/dbus/machine-id',
       'test -z "$(ls -A /var/lib/apt/lists)"',
       'test -z "$(find /var/cache/apt -name "*.deb" -o -name "*.bin")"',
       'test -z "$(ls -A /etc/keystone/fernet-keys /etc/keystone/credential-keys 2>/dev/null)"',

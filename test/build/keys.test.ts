@@ -7,7 +7,6 @@ import { APT_LISTS_MOUNT, renderContainerfile } from '../../src/build/containerf
 import { versionLabels, versionTag } from '../../src/build/debian-version.js';
 import { imageLabels, planKeys, repoNames, withoutRegistry } from '../../src/build/keys.js';
 import { loadRecipes, type Recipe } from '../../src/build/recipes.js';
-import { Semaphore } from '../../src/build/semaphore.js';
 import { isValidTag } from '../../src/oci/reference.js';
 
 const recipe = (over: Partial<Recipe> = {}): Recipe => ({
@@ -112,7 +111,7 @@ test('the Containerfile installs from the mounted lists and removes build-time s
     labels: { version: '3.10.8', release: '1_deb12u1' },
     user: 'rabbitmq',
     hasFiles: true,
-    cleanup: ['/var/lib/apt/lists/*'],
+    hygiene: { cleanup: ['/var/lib/apt/lists/*'], truncate: ['/etc/machine-id'] },
     isRoot: false,
   });
   const lines = text.trim().split('\n');
@@ -135,7 +134,7 @@ test('the Containerfile installs from the mounted lists and removes build-time s
     labels: {},
     user: 'root',
     hasFiles: true,
-    cleanup: [],
+    hygiene: { cleanup: [], truncate: [] },
     isRoot: true,
   });
   assert.match(root, /ENTRYPOINT \["dumb-init", "--single-child", "--"\]\nCMD \["kolla_start"\]/);
@@ -164,21 +163,4 @@ test("aptError finds apt's own error lines in a build log", () => {
     aptError(conflict),
     'E: Unable to correct problems, you have held broken packages. | postfix : Conflicts: mail-transport-agent',
   );
-});
-
-test('the semaphore never runs more than its slots', async () => {
-  const sem = new Semaphore(2);
-  let running = 0;
-  let peak = 0;
-  await Promise.all(
-    Array.from({ length: 6 }, async () => {
-      const release = await sem.acquire();
-      running++;
-      peak = Math.max(peak, running);
-      await new Promise((r) => setTimeout(r, 5));
-      running--;
-      release();
-    }),
-  );
-  assert.equal(peak, 2);
 });
