@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { templatesPath } from '../../src/util/paths.js';
+import { packageRoot, templatesPath } from '../../src/util/paths.js';
 import { type CliResult, overcloud } from './cli.js';
 import { pushServiceImages } from './images.js';
 import { type Lab, labUp } from './lab.js';
@@ -162,13 +162,37 @@ ${opts.extra ?? ''}`,
     assert.match(table.stdout, /^NODE +CONFIG_ID +NAME +IMAGE +STATUS +HEALTH/);
   });
 
+  it('the local driver reads the same node state (run inside the controller)', async () => {
+    const ctl = lab.nodes[0] as Lab['nodes'][0];
+    const entry = join(packageRoot(), 'dist', 'src', 'cli', 'run.js');
+    const r = await lab.inNode(ctl, [
+      process.execPath,
+      entry,
+      'deploy',
+      '--dry-run',
+      '-e',
+      templatesPath('environments', 'docker.yaml'),
+      '-e',
+      envFile(),
+      '--inventory',
+      'localhost',
+      '--state-dir',
+      stateDir,
+    ]);
+    // Same containers, found by their labels; only the node name/address in their config differs.
+    assert.match(r.stdout, /\[step 3\] localhost: replace +keystone: environment \(TRIPLEO_CONFIG_HASH\)/);
+    assert.match(r.stdout, /\[step 1\] localhost: replace +memcached: environment \(TRIPLEO_CONFIG_HASH\)/);
+    assert.doesNotMatch(r.stdout, /: create /);
+  });
+
   it('a second deploy with nothing changed changes nothing', async () => {
     const r = ok(await deploy());
     assert.match(r.stdout, /no changes: 10 containers unchanged on 2 node\(s\)/);
-    assert.deepEqual(changed(first, await list()), []);
+    assert.deepEqual(changed(first, await list()), [], r.stdout);
   });
 
   it('a changed parameter: dry run shows it, deploy restarts only its consumers', async () => {
+    const before = await list();
     await writeEnv({ extra: '  MemcachedMaxMemory: 2g\n' });
     const dry = ok(await deploy('--dry-run'));
     assert.match(
@@ -176,29 +200,31 @@ ${opts.extra ?? ''}`,
       /\[step 1\] overcloud-controller-0: replace +memcached: environment \(TRIPLEO_CONFIG_HASH\)/,
     );
     assert.match(dry.stdout, /unchanged keystone/);
-    assert.deepEqual(changed(first, await list()), [], 'a dry run changes nothing');
-    ok(await deploy());
+    assert.deepEqual(changed(before, await list()), [], `a dry run changes nothing:\n${dry.stdout}`);
+    const r = ok(await deploy());
     const now = await list();
-    assert.deepEqual(changed(first, now), [
-      'overcloud-controller-0/memcached',
-      'overcloud-controller-0/memcached_init_logs',
-    ]);
-    first = now;
+    assert.deepEqual(
+      changed(before, now),
+      ['overcloud-controller-0/memcached', 'overcloud-controller-0/memcached_init_logs'],
+      r.stdout,
+    );
   });
 
   it('a changed image tag replaces only that service', async () => {
+    const before = await list();
     await writeEnv({ extra: '  MemcachedMaxMemory: 2g\n', glanceTag: '2' });
-    ok(await deploy());
+    const r = ok(await deploy());
     const now = await list();
-    assert.deepEqual(changed(first, now), [
-      'overcloud-controller-0/glance_api',
-      'overcloud-controller-0/glance_api_db_sync',
-    ]);
+    assert.deepEqual(
+      changed(before, now),
+      ['overcloud-controller-0/glance_api', 'overcloud-controller-0/glance_api_db_sync'],
+      r.stdout,
+    );
     assert.match(now.get('overcloud-controller-0/glance_api')?.image ?? '', /glance-api:2$/);
-    first = now;
   });
 
   it('a removed service loses its containers', async () => {
+    const before = await list();
     await writeEnv({
       extra: '  MemcachedMaxMemory: 2g\n',
       glanceTag: '2',
@@ -207,12 +233,12 @@ ${opts.extra ?? ''}`,
     const r = ok(await deploy());
     assert.match(r.stdout, /remove +glance_api: no longer in the config/);
     const now = await list();
-    assert.deepEqual(changed(first, now), [
-      'overcloud-controller-0/glance_api',
-      'overcloud-controller-0/glance_api_db_sync',
-    ]);
+    assert.deepEqual(
+      changed(before, now),
+      ['overcloud-controller-0/glance_api', 'overcloud-controller-0/glance_api_db_sync'],
+      r.stdout,
+    );
     assert.equal(now.has('overcloud-controller-0/glance_api'), false);
-    first = now;
   });
 
   it('a failing health check stops the deploy at its step with logs; the fixed re-run converges', async () => {
