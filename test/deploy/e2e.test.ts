@@ -223,6 +223,21 @@ ${opts.extra ?? ''}`,
     assert.match(now.get('overcloud-controller-0/glance_api')?.image ?? '', /glance-api:2$/);
   });
 
+  it('a tag re-pushed with a new image replaces its containers (with --pull always)', async () => {
+    const before = await list();
+    await pushServiceImages(lab.pushUrl, ['tripleo/memcached:1'], 'v2');
+    const dry = ok(await deploy('--dry-run'));
+    assert.match(dry.stdout, /unchanged memcached/, 'without a pull the node cannot know');
+    const r = ok(await deploy('--pull', 'always'));
+    assert.match(r.stdout, /replace +memcached: image id/);
+    const now = await list();
+    assert.deepEqual(
+      changed(before, now),
+      ['overcloud-controller-0/memcached', 'overcloud-controller-0/memcached_init_logs'],
+      r.stdout,
+    );
+  });
+
   it('a removed service loses its containers', async () => {
     const before = await list();
     await writeEnv({

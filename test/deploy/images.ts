@@ -55,18 +55,18 @@ export async function serviceLayer(): Promise<{ data: Buffer; diffId: string }> 
 }
 
 /** serviceImage is a kolla-style image whose default command is kolla_start. */
-export async function serviceImage(name: string): Promise<FixtureImage> {
+export async function serviceImage(name: string, version = '1'): Promise<FixtureImage> {
   return makeImage({
     layers: [await serviceLayer()],
-    labels: { name },
+    labels: { name, version },
     cmd: ['kolla_start'],
   });
 }
 
-/** pushServiceImages pushes `repo:tag` images (e.g. tripleo/keystone:1) to a registry URL. */
-export async function pushServiceImages(url: string, refs: string[]): Promise<void> {
+/** pushServiceImages pushes `repo:tag` images (e.g. tripleo/keystone:1); another version re-pushes a tag. */
+export async function pushServiceImages(url: string, refs: string[], version = '1'): Promise<void> {
   for (const ref of refs) {
     const [repo, tag] = ref.split(':') as [string, string];
-    await pushImage(url, repo, tag, await serviceImage(ref));
+    await pushImage(url, repo, tag, await serviceImage(ref, version));
   }
 }

@@ -69,6 +69,8 @@ export interface LabSpec {
 
 /** labUp builds the lab; on any failure it tears down what it made and rethrows. */
 export async function labUp(spec: LabSpec): Promise<Lab> {
+  // Node folders are kept short on purpose: podman's attach socket lives under the run root, and a
+  // unix socket path over 108 bytes makes every attached `podman run` wait ~20 s for a time-out.
   const prefix = await pickSubnet();
   const id = prefix.split('.')[2] as string;
   const dir = await mkdtemp(`/var/tmp/oc-lab-${id}-`);
@@ -77,7 +79,7 @@ export async function labUp(spec: LabSpec): Promise<Lab> {
     ...n,
     ns: `oc${id}-n${i}`,
     address: `${prefix}.${11 + i}`,
-    dir: join(dir, n.name),
+    dir: join(dir, `n${i}`),
   }));
   const created: string[] = [];
   const procs: ChildProcess[] = [];
