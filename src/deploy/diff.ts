@@ -145,6 +145,13 @@ export function diffStep(
 export const isNoop = (d: StepDiff): boolean =>
   d.actions.every((a) => a.kind === 'unchanged' || a.kind === 'skip-exec');
 
+/** unconfirmedHealth: an unchanged container whose health check never passed (an earlier deploy stopped). */
+export const unconfirmedHealth = (a: StepAction): boolean =>
+  a.kind === 'unchanged' && a.container.spec.healthcheck !== undefined && a.observed.health !== 'healthy';
+
+/** needsWork tells whether applying a step diff would run any podman command. */
+export const needsWork = (d: StepDiff): boolean => !isNoop(d) || d.actions.some(unconfirmedHealth);
+
 /** describe renders one action as a line of the dry-run report. */
 export function describe(a: StepAction): string {
   switch (a.kind) {

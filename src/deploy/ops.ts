@@ -6,11 +6,11 @@
  */
 import { AppError } from '../errors.js';
 import { mapLimit } from '../util/concurrency.js';
-import { readState } from './apply.js';
 import { describeFailure } from './exec.js';
 import type { NodeConnection } from './node.js';
 import { runArgs, shellQuote } from './podman-args.js';
 import type { ContainerSpec } from './spec.js';
+import { readState } from './state.js';
 
 export interface ContainerRow {
   node: string;
