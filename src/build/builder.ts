@@ -13,17 +13,10 @@ import { bootstrapArgs, hostSources } from './bootstrap.js';
 import { APT_LISTS_MOUNT, renderContainerfile } from './containerfile.js';
 import { hashFiles, stageContext } from './context.js';
 import { versionTag } from './debian-version.js';
-import { imageLabels, type PlannedImage, planKeys, repoNames, withoutRegistry } from './keys.js';
+import { imageLabels, type PlannedImage, planKeys, repoNames } from './keys.js';
 import { selectImages } from './plan.js';
-import {
-  bootstrapRootfs,
-  buildImage,
-  builtImages,
-  importRootfs,
-  pushImage,
-  type StoredImage,
-  tagImage,
-} from './podman.js';
+import { bootstrapRootfs, buildImage, builtImages, importRootfs } from './podman.js';
+import { pushAll, tagMissing } from './publish.js';
 import { filesRoot, loadRecipes, mainPackage, type Recipes } from './recipes.js';
 import { criticalPath, readDurations, writeDurations } from './schedule.js';
 import { Semaphore } from './semaphore.js';
@@ -196,17 +189,6 @@ export async function runImageBuild(opts: BuildOptions): Promise<BuildSummary> {
   return { images, seconds: (Date.now() - started) / 1000, snapshot: snapshot.hash };
 }
 
-async function tagMissing(
-  id: string,
-  repos: readonly string[],
-  tags: readonly string[],
-  stored: StoredImage | undefined,
-): Promise<void> {
-  const have = new Set(stored?.names ?? []);
-  const want = repos.flatMap((r) => tags.map((t) => `${r}:${t}`)).filter((n) => !have.has(n));
-  await tagImage(id, want);
-}
-
 async function buildLayer(
   p: PlannedImage,
   recipes: Recipes,
@@ -258,35 +240,4 @@ async function buildLayer(
   const id = (await readFile(iidFile, 'utf8')).trim().replace(/^sha256:/, '');
   await rm(ctx, { recursive: true, force: true });
   return id;
-}
-
-/** pushAll copies every built image to the registry, parents first, one at a time so each shared layer is sent once. */
-async function pushAll(
-  images: ImageResult[],
-  opts: BuildOptions,
-  cache: string,
-  say: (l: string) => void,
-): Promise<void> {
-  const failures: string[] = [];
-  for (const img of images) {
-    if (img.id === undefined) continue;
-    for (const repo of img.names) {
-      for (const tag of [opts.tag, ...(img.versionTag === undefined ? [] : [img.versionTag])]) {
-        const local = `${repo}:${tag}`;
-        const dest = `${opts.push}/${withoutRegistry(repo)}:${tag}`;
-        try {
-          await pushImage(local, dest, join(cache, 'logs', `push-${img.name}.log`));
-          say(`pushed ${dest}`);
-        } catch (e) {
-          failures.push(`${dest}: ${errorMessage(e)}`);
-        }
-      }
-    }
-  }
-  if (failures.length > 0) {
-    throw new AppError(
-      'UPLOAD_FAILED',
-      `${failures.length} push(es) failed: ${failures.slice(0, 3).join('; ')}`,
-    );
-  }
 }

@@ -104,14 +104,3 @@ export async function pushImage(localName: string, dest: string, logFile: string
 export async function bootstrapRootfs(args: readonly string[], logFile: string): Promise<void> {
   await execFile('mmdebstrap', args, { logFile, timeoutMs: 1_200_000 });
 }
-
-/** imageSizes returns the uncompressed size of each image's layers (podman system df). */
-export async function layerSizes(ids: readonly string[]): Promise<Map<string, number>> {
-  const { stdout } = await execFile('podman', ['image', 'inspect', '--format', '{{.Id}} {{.Size}}', ...ids]);
-  const out = new Map<string, number>();
-  for (const line of stdout.trim().split('\n')) {
-    const [id, size] = line.split(' ');
-    if (id !== undefined && size !== undefined) out.set(id, Number(size));
-  }
-  return out;
-}
