@@ -187,7 +187,9 @@ export function renderService(
       const value = parameterValue(name, decl, env, passwords);
       if (value === undefined) {
         throw new AppError('TEMPLATE_INVALID', `${where}: parameter ${name} has no value`, {
-          hint: `set it under parameter_defaults in an environment file (-e), e.g. ${name}: ...`,
+          hint: /^Docker\w+Image$/.test(name)
+            ? 'image parameters come from `overcloud container image prepare ... --output-env-file docker_registry.yaml`; pass -e docker_registry.yaml'
+            : `set it under parameter_defaults in an environment file (-e), e.g. ${name}: ...`,
         });
       }
       return coerce(name, decl, value, where);
