@@ -5,7 +5,7 @@
 // Debian mirror cannot be reached.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { appendFile, cp, mkdtemp, rm } from 'node:fs/promises';
+import { appendFile, cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -126,12 +126,23 @@ test('image build: base + memcached, redis, haproxy, keystone, mariadb build, re
   });
 
   await t.test(
-    'a failed image names its packages and apt error; its children are skipped; others finish',
+    'a changed recipe rebuilds only its image; a failed image names its packages and apt error, its children are skipped, others finish',
     async () => {
-      // The shipped recipes plus two broken images, in a copy (same files, so the same keys).
+      // The shipped recipes in a copy (same files, so the same keys), with memcached's recipe
+      // changed (a fresh marker each run, so it is really new) and three broken images added.
+      // A scratch namespace keeps the changed memcached away from the names later tests run;
+      // its names are removed afterwards, which deletes the changed image and only untags others.
       const tree = await mkdtemp(join(tmpdir(), 'overcloud-build-recipes-'));
+      let scratch: string[] = [];
       try {
         await cp(templatesPath('images'), tree, { recursive: true });
+        const shipped = await readFile(join(tree, 'images.yaml'), 'utf8');
+        const changed = shipped.replace(
+          '    packages: [memcached]\n',
+          `    packages: [memcached]\n    remove: [/var/log/overcloud-e2e-${randomBytes(4).toString('hex')}]\n`,
+        );
+        assert.notEqual(changed, shipped);
+        await writeFile(join(tree, 'images.yaml'), changed);
         await appendFile(
           join(tree, 'images.yaml'),
           '  broken-mta:\n    parent: base\n    packages: [postfix, exim4-daemon-light]\n' +
@@ -140,11 +151,19 @@ test('image build: base + memcached, redis, haproxy, keystone, mariadb build, re
         );
         const r = await runImageBuild({
           ...opts,
-          include: '^(redis|broken-child|no-such)$',
+          namespace: `${NS}-scratch`,
+          include: '^(memcached|redis|broken-child|no-such)$',
           recipesPath: join(tree, 'images.yaml'),
         });
+        scratch = r.images.flatMap((i) =>
+          i.id === undefined
+            ? []
+            : i.names.flatMap((n) => [`${n}:latest`, ...(i.versionTag ? [`${n}:${i.versionTag}`] : [])]),
+        );
         const by = new Map(r.images.map((i) => [i.name, i]));
+        assert.equal(by.get('memcached')?.status, 'built', 'its recipe changed');
         assert.equal(by.get('redis')?.status, 'cached');
+        assert.equal(by.get('base')?.status, 'cached');
         assert.equal(by.get('broken-mta')?.status, 'failed');
         assert.match(
           by.get('broken-mta')?.error ?? '',
@@ -159,6 +178,7 @@ test('image build: base + memcached, redis, haproxy, keystone, mariadb build, re
         );
       } finally {
         await rm(tree, { recursive: true, force: true });
+        for (const name of scratch) await run('podman', ['rmi', name]).catch(() => undefined);
       }
     },
   );
