@@ -5,11 +5,12 @@
  * private mount namespace binds the node's own /var/lib/config-data, /var/lib/kolla/config_files and
  * /var/log/containers). The subnet 10.231.X.0/24 exists only inside the namespaces; the root namespace
  * gets an `unreachable` route for it first, so nothing can leak to the default gateway.
- * Everything (namespaces, route, processes, storage) is removed by `down`, also after failures.
+ * Everything (namespaces, route, processes, storage) is removed by `down`, also after failures,
+ * except the three empty mount-point directories on the host (see below why).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, openSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, rmdir, writeFile } from 'node:fs/promises';
+import { openSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { freePort } from '../support/distribution.js';
 import { run } from '../support/exec.js';
@@ -86,7 +87,6 @@ export async function labUp(spec: LabSpec): Promise<Lab> {
   let registry: ChildProcess | undefined;
   let pushRegistry: ChildProcess | undefined;
   const pushPort = await freePort();
-  const madeDirs: string[] = [];
   const inNs = (ns: string, argv: string[], timeoutMs = 60_000) =>
     run('nsenter', [`--net=/run/netns/${ns}`, ...argv], timeoutMs);
 
@@ -138,7 +138,6 @@ export async function labUp(spec: LabSpec): Promise<Lab> {
       }
       await sh(['ip', 'route', 'del', 'unreachable', `${prefix}.0/24`]).catch(() => undefined);
       await rm(dir, { recursive: true, force: true }).catch(() => undefined);
-      for (const d of madeDirs.reverse()) await rmdir(d).catch(() => undefined);
     },
   };
 
@@ -160,16 +159,10 @@ export async function labUp(spec: LabSpec): Promise<Lab> {
     await writeFile(join(dir, 'authorized_keys'), await readFile(join(dir, 'client_key.pub')), {
       mode: 0o600,
     });
-    for (const d of MOUNTED_DIRS) {
-      const parts = d.split('/').filter(Boolean);
-      for (let i = 1; i <= parts.length; i++) {
-        const p = `/${parts.slice(0, i).join('/')}`;
-        if (!existsSync(p)) {
-          await mkdir(p);
-          madeDirs.push(p);
-        }
-      }
-    }
+    // The mount points are created if missing and never removed: removing a directory that is a mount
+    // point in another lab's node namespace would detach that node's bind mount, and its config would
+    // land on the host. Empty directories at the standard paths are harmless.
+    for (const d of MOUNTED_DIRS) await mkdir(d, { recursive: true });
     await mkdir('/run/sshd', { recursive: true });
     const baseConf = await readFile('/etc/containers/containers.conf', 'utf8');
 
