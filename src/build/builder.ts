@@ -14,10 +14,11 @@ import { APT_LISTS_MOUNT, renderContainerfile } from './containerfile.js';
 import { hashFiles, stageContext } from './context.js';
 import { versionTag } from './debian-version.js';
 import { imageLabels, type PlannedImage, planKeys, repoNames } from './keys.js';
+import { withLock } from './lock.js';
 import { selectImages } from './plan.js';
 import { bootstrapRootfs, buildImage, builtImages, importRootfs } from './podman.js';
 import { pushAll, tagMissing } from './publish.js';
-import { filesRoot, loadRecipes, mainPackage, type Recipes } from './recipes.js';
+import { filesRoot, loadRecipes, mainPackage, type Recipe, type Recipes } from './recipes.js';
 import { criticalPath, readDurations, writeDurations } from './schedule.js';
 import { Semaphore } from './semaphore.js';
 
@@ -84,12 +85,36 @@ export function aptError(log: string): string | undefined {
 export async function runImageBuild(opts: BuildOptions): Promise<BuildSummary> {
   const started = Date.now();
   const say = opts.log ?? (() => {});
+  // Input errors surface before any waiting for the lock.
   const recipes = await loadRecipes(opts.recipesPath);
   const served = await catalogueNames(opts.cataloguePath);
   const selected = selectImages(recipes, { include: opts.include, exclude: opts.exclude });
   const cache = opts.cacheDir ?? DEFAULT_CACHE_DIR;
   await mkdir(join(cache, 'logs'), { recursive: true });
+  return withLock(
+    join(cache, 'build.lock'),
+    () => buildSelected(opts, { recipes, served, selected, cache, started, say }),
+    {
+      waitMs: LOCK_WAIT_MS,
+      onWait: (pid) => say(`waiting for another image build (pid ${pid}) using ${cache}`),
+    },
+  );
+}
 
+/** How long a run waits for another run on the same cache folder (a cold full build takes ~8 min). */
+const LOCK_WAIT_MS = 30 * 60_000;
+
+interface RunContext {
+  recipes: Recipes;
+  served: ReadonlySet<string>;
+  selected: Recipe[];
+  cache: string;
+  started: number;
+  say: (line: string) => void;
+}
+
+async function buildSelected(opts: BuildOptions, run: RunContext): Promise<BuildSummary> {
+  const { recipes, served, selected, cache, started, say } = run;
   const snapshot = await refreshSnapshot(join(cache, 'apt'));
   const wantedPackages = selected.flatMap((r) => [...r.packages, mainPackage(recipes.images, r.name) ?? '']);
   const versions = await candidateVersions(
