@@ -14,7 +14,7 @@ die() { echo "[setup-host] ERROR: $*" >&2; exit 1; }
 [ "$(id -u)" = 0 ] || die "must run as root"
 
 PACKAGES=(podman runc conmon skopeo busybox-static docker-registry iproute2 wrk apache2-utils
-  ca-certificates openssl git mmdebstrap openssh-server openssh-client ansible)
+  ca-certificates openssl git mmdebstrap openssh-server openssh-client ansible python3-openstackclient)
 missing=()
 for p in "${PACKAGES[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then
@@ -65,7 +65,9 @@ CONF
 fi
 
 # Node dependencies (and the TypeScript build, through the package's prepare script).
-if [ -f package.json ]; then
+# OVERCLOUD_SKIP_NPM=1: the caller (quickstart.sh, on a checkout already installed) skips npm ci,
+# which would delete and reinstall node_modules under anything running from this checkout.
+if [ -f package.json ] && [ "${OVERCLOUD_SKIP_NPM:-}" != 1 ]; then
   log "npm ci"
   npm ci --no-audit --no-fund --loglevel=error
 fi

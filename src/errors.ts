@@ -56,6 +56,11 @@ export type ErrorCode =
   | 'COMMAND_FAILED'
   | 'IMAGE_BUILD_FAILED'
   | 'MIRROR_UNREACHABLE'
+  // quickstart
+  | 'QUICKSTART_CONFIG_INVALID'
+  | 'LAB_UNSAFE'
+  | 'LAB_FAILED'
+  | 'QUICKSTART_STAGE_FAILED'
   | 'INTERNAL';
 
 const USAGE_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
@@ -73,6 +78,7 @@ const USAGE_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'TEMPLATE_INVALID',
   'INVENTORY_INVALID',
   'SERVICE_UNMAPPED',
+  'QUICKSTART_CONFIG_INVALID',
 ]);
 
 export interface AppErrorOptions {

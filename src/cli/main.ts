@@ -9,6 +9,7 @@ import { registerContainer } from './commands/container.js';
 import { registerContainerImage } from './commands/container-image.js';
 import { registerDeploy } from './commands/deploy.js';
 import { registerImageBuild } from './commands/image-build.js';
+import { registerQuickstart } from './commands/quickstart.js';
 import { registerRegistry } from './commands/registry.js';
 
 /** buildProgram assembles the command tree. Each command module adds its own subcommands. */
@@ -27,6 +28,7 @@ export function buildProgram(): Command {
   registerContainer(container);
   registerImageBuild(program.command('image').description('build container images').exitOverride());
   registerDeploy(program);
+  registerQuickstart(program);
   registerRegistry(program.command('registry').description("the undercloud's local registry").exitOverride());
   return program;
 }
