@@ -109,7 +109,12 @@ export async function checkRoutes(addresses: string[]): Promise<void> {
 /** ensureRoute adds the `unreachable` route for the subnet first, before any lab address exists. */
 async function ensureRoute(subnet: string, state: LabState, say: (l: string) => void): Promise<boolean> {
   const exact = (await must(['ip', 'route', 'show', 'exact', subnet])).trim();
-  if (exact.startsWith('unreachable')) return false;
+  if (exact.startsWith('unreachable') && state.created.route) return false;
+  // Someone else's safety route: another lab uses this subnet and would remove it when done.
+  if (exact.startsWith('unreachable'))
+    throw new AppError('LAB_UNSAFE', `lab subnet ${subnet} is in use by another lab (route: ${exact})`, {
+      hint: 'choose another lab.subnet in the config, or tear the other lab down first',
+    });
   if (exact !== '')
     throw new AppError('LAB_UNSAFE', `lab subnet ${subnet} is already routed here: ${exact}`, {
       hint: 'choose another lab.subnet in the config',
@@ -279,6 +284,12 @@ export async function labUp(
       `a lab ${state.name} on ${state.subnet} is up in ${paths.dir}; the config asks for ${topo.name} on ${topo.subnet}`,
       { hint: 'run quickstart --teardown with the old config first' },
     );
+  // Refuse a subnet in use here before creating anything at all.
+  const exact = (await must(['ip', 'route', 'show', 'exact', topo.subnet])).trim();
+  if (exact !== '' && !state?.created.route)
+    throw new AppError('LAB_UNSAFE', `lab subnet ${topo.subnet} is already routed here: ${exact}`, {
+      hint: 'choose another lab.subnet in the config (another lab or network uses this one)',
+    });
   const fresh = state === undefined;
   state = state ?? freshState(config, paths);
   // The state file lives in the lab dir: create it before anything else so a failure can be undone.
@@ -585,6 +596,7 @@ export async function labDown(
   }
   if (opts.purge && existsSync(paths.upstreamRoot)) {
     await rm(paths.upstreamRoot, { recursive: true, force: true });
+    await rm(`${paths.upstreamRoot}.pushed.json`, { force: true });
     done(`upstream registry store ${paths.upstreamRoot}`);
   }
   return { removed };

@@ -12,8 +12,8 @@ import { appendFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { catalogueNames } from '../build/builder.js';
-import { servedNames } from '../build/plan.js';
-import { loadRecipes } from '../build/recipes.js';
+import { servedNames, tagNames } from '../build/plan.js';
+import { ancestors, loadRecipes } from '../build/recipes.js';
 import { AppError } from '../errors.js';
 import { loadRoles, type Role } from '../heat/roles.js';
 import type { QuickstartConfig } from '../lab/config.js';
@@ -188,7 +188,9 @@ async function stagePrepare(ctx: Ctx): Promise<Omit<StageOutcome, 'name' | 'seco
   if (r.code !== 0) throw failed('prepare', r, ctx.log);
   const after = [await readOr(envFile), await readOr(imagesFile), await readOr(qsEnv)];
   const count = imageNames(after[1] ?? '').length;
-  const changed = before.some((b, i) => b !== after[i]);
+  // The env file's header names the time it was generated: compare what is below it.
+  const body = (t: string | undefined): string | undefined => t?.replace(/^#.*\n/gm, '');
+  const changed = before.some((b, i) => body(b) !== body(after[i]));
   return {
     changed,
     detail: `${count} images for the enabled services${changed ? '' : ' (files unchanged)'}`,
@@ -221,45 +223,78 @@ async function stageBuild(ctx: Ctx): Promise<Omit<StageOutcome, 'name' | 'second
       hint: 'leave those services out of the roles (deploy.parameter_defaults <Role>Services in the config); `overcloud image build --list --all` says why an image cannot be built',
     });
   if (!ctx.upstreamLoopback) throw new AppError('INTERNAL', 'registries stage did not run');
-  const r = await overcloud(
-    ctx,
-    [
-      'image',
-      'build',
-      '--include',
-      includeRegex(sel.recipes),
-      '--namespace',
-      config.images.namespace,
-      '--prefix',
-      config.images.prefix,
-      '--tag',
-      config.images.tag,
-      '--parallel',
-      String(config.images.parallel),
-      '--push',
-      ctx.upstreamLoopback,
-    ],
-    'root',
-  );
+  const buildArgs = [
+    'image',
+    'build',
+    '--include',
+    includeRegex(sel.recipes),
+    '--namespace',
+    config.images.namespace,
+    '--prefix',
+    config.images.prefix,
+    '--tag',
+    config.images.tag,
+    '--parallel',
+    String(config.images.parallel),
+  ];
+  const r = await overcloud(ctx, buildArgs, 'root');
   if (r.code !== 0) throw failed('build', r, ctx.log);
   const m = /built (\d+), unchanged (\d+)/.exec(r.stdout);
   const built = Number(m?.[1] ?? 0);
-  const local = await cmd([
+  // The names this build tags: every selected image and its parents, under each name they serve.
+  const repos = new Set<string>();
+  for (const name of sel.recipes)
+    for (const n of [name, ...ancestors(recipes.images, name)]) {
+      const recipe = recipes.images.get(n);
+      if (recipe)
+        for (const t of tagNames(recipe, catalogue))
+          repos.add(`localhost/${config.images.namespace}/${config.images.prefix}${t}`);
+    }
+  const local = new Map(
+    [...(await localImages(config.images.namespace))].filter(([name]) => repos.has(name.replace(/:[^:]*$/, ''))),
+  );
+  await recordBuiltNames(config, [...local.keys()]);
+  // The builder pushes every image on every run (a skopeo copy per name and tag, ~2.5 s each even
+  // when the registry has it all), so the push runs only when a local image differs from what was
+  // last pushed into this upstream store, or the store lost a tag.
+  const pushedFile = `${ctx.paths.upstreamRoot}.pushed.json`;
+  const pushed = JSON.parse((await readOr(pushedFile)) ?? '{}') as Record<string, string>;
+  const stale = [...local].filter(([name, id]) => pushed[name] !== id || !upstreamHasTag(ctx, name));
+  if (stale.length > 0) {
+    const p = await overcloud(ctx, [...buildArgs, '--push', ctx.upstreamLoopback], 'root');
+    if (p.code !== 0) throw failed('build', p, ctx.log);
+    await writeFile(pushedFile, `${JSON.stringify(Object.fromEntries(local), null, 2)}\n`);
+  }
+  return {
+    changed: built > 0 || stale.length > 0,
+    detail: `${sel.recipes.length} images (with parents: ${m ? Number(m[1]) + Number(m[2]) : '?'}): built ${built}, cached ${m?.[2] ?? '?'}; ${
+      stale.length > 0 ? `pushed ${local.size} name(s) upstream` : 'upstream already up to date'
+    }`,
+  };
+}
+
+/** localImages maps each local name under localhost/<namespace>/ to its image ID. */
+async function localImages(namespace: string): Promise<Map<string, string>> {
+  const r = await cmd([
     'podman',
     'images',
     '--format',
-    '{{.Repository}}:{{.Tag}}',
+    '{{.Repository}}:{{.Tag}} {{.ID}}',
     '--filter',
-    `reference=localhost/${config.images.namespace}/*`,
+    `reference=localhost/${namespace}/*`,
   ]);
-  await recordBuiltNames(
-    config,
-    local.stdout.split('\n').filter((l) => l && !l.includes('<none>')),
-  );
-  return {
-    changed: built > 0,
-    detail: `${sel.recipes.length} images (with parents: ${m ? Number(m[1]) + Number(m[2]) : '?'}): built ${built}, cached ${m?.[2] ?? '?'}; pushed upstream`,
-  };
+  const map = new Map<string, string>();
+  for (const line of r.stdout.split('\n')) {
+    const [name, id] = line.trim().split(' ');
+    if (name && id && !name.includes('<none>')) map.set(name, id);
+  }
+  return map;
+}
+
+/** upstreamHasTag: the upstream store holds `localhost/ns/repo:tag` as ns/repo:tag. */
+function upstreamHasTag(ctx: Ctx, localName: string): boolean {
+  const [repo, tag] = localName.replace(/^localhost\//, '').split(':') as [string, string];
+  return existsSync(join(ctx.paths.upstreamRoot, 'repositories', repo, '_manifests', 'tags', tag));
 }
 
 async function stageUpload(ctx: Ctx): Promise<Omit<StageOutcome, 'name' | 'seconds'>> {
@@ -316,8 +351,10 @@ async function stageDeploy(ctx: Ctx): Promise<Omit<StageOutcome, 'name' | 'secon
     String(ctx.config.deploy.healthTimeoutS),
   ]);
   if (r.code !== 0) throw failed('deploy', r, ctx.log);
-  const last = r.stdout.trim().split('\n').pop() ?? '';
-  return { changed: !/^no changes:/.test(last), detail: last };
+  const lines = r.stdout.trim().split('\n');
+  const noChanges = lines.find((l) => /^no changes:/.test(l));
+  const complete = lines.find((l) => /^deploy complete:/.test(l));
+  return { changed: noChanges === undefined, detail: noChanges ?? complete ?? lines.pop() ?? '' };
 }
 
 /** validateAvailable: `overcloud validate` exists in this build (issue 10 adds it). */

@@ -1,0 +1,138 @@
+/**
+ * End to end: `overcloud quickstart --config config/ci_minimal.yml` on this machine (the reduced
+ * real service set on a controller and a compute in network namespaces), a second run that must
+ * change nothing, then `--teardown`, after which no namespace, process, route, mount or folder of
+ * the lab may be left. Also: the lab refuses a subnet this machine already routes.
+ */
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { AppError } from '../../src/errors.js';
+import { loadConfig, parseConfigText } from '../../src/lab/config.js';
+import { cmd } from '../../src/lab/exec.js';
+import { checkRoutes, labUp } from '../../src/lab/lab.js';
+import { planTopology } from '../../src/lab/topology.js';
+import type { QuickstartReport } from '../../src/quickstart/run.js';
+import { packageRoot } from '../../src/util/paths.js';
+
+const CONFIG = join(packageRoot(), 'config', 'ci_minimal.yml');
+
+function quickstart(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const entry = join(packageRoot(), 'dist', 'src', 'cli', 'run.js');
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [entry, 'quickstart', '--config', CONFIG, ...args],
+      { timeout: 40 * 60_000, maxBuffer: 64 * 1024 * 1024 },
+      (err, stdout, stderr) => {
+        resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
+      },
+    );
+  });
+}
+
+/** leftovers lists whatever of the lab still exists on this machine. */
+async function leftovers(): Promise<string[]> {
+  const c = await loadConfig(CONFIG);
+  const found: string[] = [];
+  const ns = (await cmd(['ip', 'netns', 'list'])).stdout;
+  for (const line of ns.split('\n')) if (line.startsWith(`${c.lab.name}-`)) found.push(`namespace ${line}`);
+  const routes = (await cmd(['ip', 'route', 'show', c.lab.subnet])).stdout.trim();
+  if (routes) found.push(`route ${routes}`);
+  const mounts = await readFile('/proc/self/mountinfo', 'utf8');
+  for (const l of mounts.split('\n'))
+    if (l.includes(c.lab.dir) || l.includes(`/run/${c.lab.name}/`) || l.includes(`/run/netns/${c.lab.name}-`))
+      found.push(`mount ${l}`);
+  const ps = (await cmd(['ps', '-eo', 'pid,args'])).stdout;
+  for (const l of ps.split('\n'))
+    if ((l.includes(c.lab.dir) || l.includes(`/run/${c.lab.name}/`)) && !l.includes('ps -eo'))
+      found.push(`process ${l.trim()}`);
+  for (const d of [c.lab.dir, `/run/${c.lab.name}`]) if (existsSync(d)) found.push(`folder ${d}`);
+  return found;
+}
+
+describe('quickstart end to end (config/ci_minimal.yml)', { timeout: 45 * 60_000 }, () => {
+  after(async () => {
+    // Whatever happened above, leave nothing behind.
+    await quickstart(['--teardown']);
+  });
+
+  let first: QuickstartReport;
+
+  it('deploys the reduced real set on a controller and a compute, every container running and healthy', async () => {
+    const r = await quickstart(['--json']);
+    assert.equal(r.code, 0, `quickstart failed:\n${r.stderr.slice(-6000)}`);
+    first = JSON.parse(r.stdout) as QuickstartReport;
+    assert.deepEqual(
+      first.stages.map((s) => s.name),
+      ['host', 'lab', 'registries', 'prepare', 'build', 'upload', 'deploy', 'validate'],
+    );
+    // One progress line per stage, with its time.
+    for (const s of first.stages) assert.match(r.stderr, new RegExp(`\\] [*=-] ${s.name} +[0-9.]+ s|min`));
+    const ctl = first.nodes.find((n) => n.role === 'Controller');
+    assert.ok(ctl, 'a controller');
+    // MySQL, Memcached, HAProxy, Keystone, Glance: at least one long-running container each.
+    assert.ok(ctl.containers >= 5, `controller runs ${ctl.containers} containers`);
+    assert.equal(ctl.running, ctl.containers);
+    assert.equal(ctl.healthy, ctl.containers);
+    const validate = first.stages.find((s) => s.name === 'validate');
+    assert.ok(validate);
+    if (validate.skipped) process.stderr.write(`# note: ${validate.detail}\n`);
+    else assert.match(validate.detail, /checks passed/);
+  });
+
+  it('a second run changes nothing and says so', async () => {
+    const r = await quickstart(['--json']);
+    assert.equal(r.code, 0, r.stderr.slice(-6000));
+    const second = JSON.parse(r.stdout) as QuickstartReport;
+    assert.deepEqual(
+      second.stages.filter((s) => s.changed).map((s) => `${s.name}: ${s.detail}`),
+      [],
+    );
+    assert.equal(second.converged, true);
+    assert.match(r.stderr, /converged: this run changed nothing/);
+    assert.match(second.stages.find((s) => s.name === 'deploy')?.detail ?? '', /^no changes:/);
+  });
+
+  it('--teardown removes namespaces, processes, routes, mounts and folders', async () => {
+    assert.ok((await leftovers()).length > 0, 'the lab is up before the teardown');
+    const r = await quickstart(['--teardown']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /teardown: removed \d+ item\(s\)/);
+    assert.deepEqual(await leftovers(), []);
+    const again = await quickstart(['--teardown']);
+    assert.match(again.stdout, /teardown: nothing to remove/);
+  });
+});
+
+describe('lab network safety', () => {
+  const subnet = '10.231.26.0/24';
+  after(async () => {
+    await cmd(['ip', 'route', 'del', subnet, 'dev', 'lo']);
+  });
+
+  it('refuses a subnet this machine routes, before creating anything', async () => {
+    await cmd(['ip', 'route', 'del', subnet, 'dev', 'lo']);
+    const add = await cmd(['ip', 'route', 'add', subnet, 'dev', 'lo']);
+    assert.equal(add.code, 0, add.stderr);
+    await assert.rejects(
+      checkRoutes(['10.231.26.1']),
+      (e: unknown) => e instanceof AppError && e.code === 'LAB_UNSAFE',
+    );
+    const config = parseConfigText(
+      `containerized_overcloud: true\nlab: {subnet: ${subnet}, name: ocqsf, dir: /var/tmp/overcloud-quickstart-safety}\novercloud_nodes: [{role: Controller, count: 1}]\n`,
+      'safety.yml',
+      '/',
+    );
+    const topo = planTopology(config, [{ name: 'Controller' }]);
+    await assert.rejects(
+      labUp(config, topo, () => {}),
+      /LAB_UNSAFE|already routed here/,
+    );
+    for (const p of ['/run/netns/ocqsf-uc', '/var/tmp/overcloud-quickstart-safety', '/run/ocqsf'])
+      assert.equal(existsSync(p), false, `${p} was created`);
+  });
+});
