@@ -34,19 +34,18 @@ export function cmd(argv: string[], opts: CmdOptions = {}): Promise<CmdResult> {
     });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
-    const lines = (sink: Buffer[]) => {
-      let partial = '';
+    const partial = ['', ''];
+    const lines = (sink: Buffer[], k: 0 | 1) => {
       return (b: Buffer): void => {
         sink.push(b);
         if (!opts.onLine) return;
-        const text = partial + b.toString('utf8');
-        const parts = text.split('\n');
-        partial = parts.pop() ?? '';
+        const parts = (partial[k] + b.toString('utf8')).split('\n');
+        partial[k] = parts.pop() ?? '';
         for (const l of parts) opts.onLine(l);
       };
     };
-    child.stdout.on('data', lines(out));
-    child.stderr.on('data', lines(err));
+    child.stdout.on('data', lines(out, 0));
+    child.stderr.on('data', lines(err, 1));
     const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 600_000);
     child.on('error', (e) => {
       clearTimeout(timer);
@@ -54,6 +53,8 @@ export function cmd(argv: string[], opts: CmdOptions = {}): Promise<CmdResult> {
     });
     child.on('close', (code, signal) => {
       clearTimeout(timer);
+      // A last line without a newline is still a line.
+      for (const p of partial) if (p !== '') opts.onLine?.(p);
       resolve({
         code: code ?? (signal ? 128 : 1),
         stdout: Buffer.concat(out).toString('utf8'),

@@ -7,8 +7,8 @@
  * `<lab>/logs/<stage>.log`, and says whether it changed anything, so a second run can prove it
  * converged.
  */
-import { existsSync } from 'node:fs';
-import { appendFile, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { createWriteStream, existsSync } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { catalogueNames } from '../build/builder.js';
@@ -76,16 +76,17 @@ async function loadTopology(
 /** overcloud runs the real CLI (in the undercloud namespace unless `root`), logging every line. */
 async function overcloud(ctx: Ctx, args: string[], where: 'undercloud' | 'root' = 'undercloud') {
   const argv = where === 'root' ? [...CLI(), ...args] : inNet(ctx.topo.undercloud.ns, [...CLI(), ...args]);
-  await appendFile(ctx.log, `$ ${argv.join(' ')}\n`);
-  const lines: string[] = [];
+  // Streamed to the stage log as it comes, so `tail -f` follows a long build or deploy.
+  const log = createWriteStream(ctx.log, { flags: 'a' });
+  log.write(`$ ${argv.join(' ')}\n`);
   const r = await cmd(argv, {
     timeoutMs: 3_600_000,
     onLine: (l) => {
-      lines.push(l);
+      log.write(`${l}\n`);
       if (ctx.opts.verbose) ctx.opts.err(`    ${l}`);
     },
   });
-  await appendFile(ctx.log, `${lines.join('\n')}\n[exit ${r.code}]\n`);
+  await new Promise<void>((resolve) => log.end(`[exit ${r.code}]\n`, () => resolve()));
   return r;
 }
 
@@ -251,7 +252,9 @@ async function stageBuild(ctx: Ctx): Promise<Omit<StageOutcome, 'name' | 'second
           repos.add(`localhost/${config.images.namespace}/${config.images.prefix}${t}`);
     }
   const local = new Map(
-    [...(await localImages(config.images.namespace))].filter(([name]) => repos.has(name.replace(/:[^:]*$/, ''))),
+    [...(await localImages(config.images.namespace))].filter(([name]) =>
+      repos.has(name.replace(/:[^:]*$/, '')),
+    ),
   );
   await recordBuiltNames(config, [...local.keys()]);
   // The builder pushes every image on every run (a skopeo copy per name and tag, ~2.5 s each even
