@@ -8,7 +8,7 @@ import { errorMessage } from '../errors.js';
 import type { Descriptor } from '../oci/descriptor.js';
 import type { RegistrySession } from '../registry/index.js';
 import { withRetry } from '../registry/index.js';
-import type { Limiter } from './limit.js';
+import type { Limiter } from '../util/concurrency.js';
 import type { BlobCopy, BlobMount, ImagePlan, UploadPlan } from './model.js';
 import { describeImage } from './plan.js';
 import type { Progress } from './progress.js';
@@ -38,11 +38,17 @@ class BlobFailure extends Error {
   }
 }
 
+/**
+ * executePlan runs the plan. `limit` bounds the byte transfers; mounts and manifest PUTs move no
+ * layer bytes, so they go through `meta`, a wider limiter of their own, instead of waiting behind
+ * the largest copies (with one shared limiter they formed a tail after the last copy).
+ */
 export async function executePlan(
   session: RegistrySession,
   plan: UploadPlan,
   limit: Limiter,
   progress: Progress,
+  meta: Limiter = limit,
 ): Promise<ExecuteResult> {
   const done = new Map<string, Promise<void>>();
   let bytesCopied = 0;
@@ -87,7 +93,7 @@ export async function executePlan(
       (async () => {
         await before;
         const client = session.client(m.destHost);
-        const mounted = await limit(() =>
+        const mounted = await meta(() =>
           withRetry(session.retryOptions, () => client.mountBlob(m.destRepo, m.desc.digest, m.fromRepo)),
         );
         if (mounted) {
@@ -107,7 +113,7 @@ export async function executePlan(
   }
   for (const p of done.values()) p.catch(() => {});
 
-  const images = await Promise.all(plan.images.map((p) => finishImage(session, p, done, limit, progress)));
+  const images = await Promise.all(plan.images.map((p) => finishImage(session, p, done, meta, progress)));
   return { images, bytesCopied, blobsCopied, blobsMounted };
 }
 

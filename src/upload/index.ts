@@ -11,9 +11,9 @@ import {
   registryOptions,
   type SessionOptions,
 } from '../registry/index.js';
+import { limiter } from '../util/concurrency.js';
 import { executePlan, type ImageOutcome } from './execute.js';
 import { readImagesFiles, type UploadTask, undercloudRegistries } from './images-file.js';
-import { limiter } from './limit.js';
 import { planUpload } from './plan.js';
 import { type Progress, silentProgress } from './progress.js';
 import { inspectDestinations, reason, resolveSources } from './resolve.js';
@@ -77,7 +77,13 @@ export async function uploadTasks(
     const dest = await inspectDestinations(session, resolved, lookups);
     const plan = planUpload(resolved, dest);
     progress.start(plan.bytesToCopy);
-    const result = await executePlan(session, plan, limiter(parallel), progress);
+    const result = await executePlan(
+      session,
+      plan,
+      limiter(parallel),
+      progress,
+      limiter(Math.max(parallel * 4, 16)),
+    );
     progress.stop();
     const unresolved: ImageOutcome[] = failed.map((f) => ({
       source: formatReference(f.task.source),

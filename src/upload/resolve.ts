@@ -7,8 +7,8 @@ import { AppError, errorMessage } from '../errors.js';
 import type { Digest } from '../oci/digest.js';
 import { formatReference, referenceTarget } from '../oci/reference.js';
 import { blobsOf, type PlatformFilter, type RegistrySession, selectManifests } from '../registry/index.js';
+import type { Limiter } from '../util/concurrency.js';
 import type { UploadTask } from './images-file.js';
-import type { Limiter } from './limit.js';
 import { blobKey, type DestinationState, type ImageNode, type ResolvedImage, tagKey } from './model.js';
 import { isPresent } from './plan.js';
 

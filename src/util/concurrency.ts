@@ -1,6 +1,7 @@
 /**
  * @module util/concurrency
- * Bounded parallelism without a dependency: at most `limit` calls of `fn` in flight.
+ * Bounded parallelism without a dependency: `mapLimit` over a list, and a `limiter` for tasks queued
+ * over time (the upload executor).
  */
 
 /** mapLimit runs fn over items with at most `limit` in flight; results keep the input order. */
@@ -19,4 +20,26 @@ export async function mapLimit<T, R>(
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
   return results;
+}
+
+/** Limiter runs a task when one of its slots is free; tasks start in the order they were queued. */
+export type Limiter = <T>(task: () => Promise<T>) => Promise<T>;
+
+/** limiter is a counting semaphore: at most `n` tasks run at once, first come first served. */
+export function limiter(n: number): Limiter {
+  let active = 0;
+  const queue: (() => void)[] = [];
+  const next = (): void => {
+    active--;
+    queue.shift()?.();
+  };
+  return async <T>(task: () => Promise<T>): Promise<T> => {
+    if (active >= n) await new Promise<void>((r) => queue.push(r));
+    active++;
+    try {
+      return await task();
+    } finally {
+      next();
+    }
+  };
 }
