@@ -56,6 +56,8 @@ export type ErrorCode =
   | 'COMMAND_FAILED'
   | 'IMAGE_BUILD_FAILED'
   | 'MIRROR_UNREACHABLE'
+  // validate
+  | 'VALIDATE_FAILED'
   // quickstart
   | 'QUICKSTART_CONFIG_INVALID'
   | 'LAB_UNSAFE'

@@ -11,6 +11,7 @@ import { registerDeploy } from './commands/deploy.js';
 import { registerImageBuild } from './commands/image-build.js';
 import { registerQuickstart } from './commands/quickstart.js';
 import { registerRegistry } from './commands/registry.js';
+import { registerValidate } from './commands/validate.js';
 
 /** buildProgram assembles the command tree. Each command module adds its own subcommands. */
 export function buildProgram(): Command {
@@ -29,6 +30,7 @@ export function buildProgram(): Command {
   registerImageBuild(program.command('image').description('build container images').exitOverride());
   registerDeploy(program);
   registerQuickstart(program);
+  registerValidate(program);
   registerRegistry(program.command('registry').description("the undercloud's local registry").exitOverride());
   return program;
 }

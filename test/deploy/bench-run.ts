@@ -10,11 +10,11 @@ import { join } from 'node:path';
 import { loadDeployInput } from '../../src/deploy/load.js';
 import { planDeploy } from '../../src/deploy/plan.js';
 import type { ContainerSpec } from '../../src/deploy/spec.js';
-import { templatesPath } from '../../src/util/paths.js';
 import { run } from '../support/exec.js';
 import { overcloud } from './cli.js';
 import { pushServiceImages } from './images.js';
 import { type Lab, labUp, sshOptions } from './lab.js';
+import { standInPath } from './stand-in.js';
 
 const IMAGES = [
   'tripleo/memcached:1',
@@ -71,8 +71,8 @@ async function ansibleFiles(
   stateDir: string,
 ): Promise<{ inventory: string; playbook: string; containers: number }> {
   const loaded = await loadDeployInput({
-    templatesDir: templatesPath(),
-    environmentFiles: [templatesPath('environments', 'docker.yaml'), envFile],
+    templatesDir: standInPath(),
+    environmentFiles: [standInPath('environments', 'docker.yaml'), envFile],
     inventory: lab.inventoryFile,
     passwordsFile: join(stateDir, 'passwords.yaml'),
     writePasswords: false,
@@ -144,7 +144,7 @@ async function main(): Promise<void> {
     const args = [
       'deploy',
       '-e',
-      templatesPath('environments', 'docker.yaml'),
+      standInPath('environments', 'docker.yaml'),
       '-e',
       envFile,
       '--inventory',

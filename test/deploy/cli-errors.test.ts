@@ -5,9 +5,10 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { packageRoot, templatesPath } from '../../src/util/paths.js';
+import { packageRoot } from '../../src/util/paths.js';
 import { type TmpTree, tmpTree } from '../support/tmp.js';
 import { smallEnv } from './fixtures.js';
+import { standInPath } from './stand-in.js';
 
 function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
@@ -64,8 +65,10 @@ describe('overcloud deploy input errors', () => {
     const def = await cli([
       'deploy',
       '--dry-run',
+      '--templates',
+      standInPath(),
       '-e',
-      templatesPath('environments', 'docker.yaml'),
+      standInPath('environments', 'docker.yaml'),
       '-e',
       tmp.path('env.yaml'),
       '-e',

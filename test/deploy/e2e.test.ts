@@ -6,10 +6,11 @@ import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { packageRoot, templatesPath } from '../../src/util/paths.js';
+import { packageRoot } from '../../src/util/paths.js';
 import { type CliResult, overcloud } from './cli.js';
 import { pushServiceImages } from './images.js';
 import { type Lab, labUp } from './lab.js';
+import { standInPath } from './stand-in.js';
 
 interface Row {
   node: string;
@@ -52,8 +53,9 @@ ${opts.extra ?? ''}`,
     overcloud(lab, [
       'deploy',
       '--templates',
+      standInPath(),
       '-e',
-      templatesPath('environments', 'docker.yaml'),
+      standInPath('environments', 'docker.yaml'),
       '-e',
       envFile(),
       '--inventory',
@@ -170,8 +172,10 @@ ${opts.extra ?? ''}`,
       entry,
       'deploy',
       '--dry-run',
+      '--templates',
+      standInPath(),
       '-e',
-      templatesPath('environments', 'docker.yaml'),
+      standInPath('environments', 'docker.yaml'),
       '-e',
       envFile(),
       '--inventory',
@@ -266,8 +270,9 @@ ${opts.extra ?? ''}`,
     const bad = await overcloud(lab, [
       'deploy',
       '--templates',
+      standInPath(),
       '-e',
-      templatesPath('environments', 'docker.yaml'),
+      standInPath('environments', 'docker.yaml'),
       '-e',
       envFile(),
       '--inventory',

@@ -3,12 +3,13 @@
  * Inputs for planner and diff tests: the shipped templates with a small two-node topology, loaded
  * through the real loader into a temporary folder.
  */
+
 import type { Loaded } from '../../src/deploy/load.js';
 import { loadDeployInput } from '../../src/deploy/load.js';
 import type { ObservedContainer } from '../../src/deploy/observed.js';
 import type { PlannedContainer } from '../../src/deploy/plan.js';
-import { templatesPath } from '../../src/util/paths.js';
 import { type TmpTree, tmpTree } from '../support/tmp.js';
+import { standInPath } from './stand-in.js';
 
 export const INVENTORY = `nodes:
   - {name: overcloud-controller-0, role: Controller, address: 10.0.0.11, user: root}
@@ -46,9 +47,9 @@ export async function fixture(): Promise<Fixture> {
       const t = await tmpTree({ 'env.yaml': env, 'inventory.yaml': opts.inventory ?? INVENTORY });
       try {
         return await loadDeployInput({
-          templatesDir: templatesPath(),
+          templatesDir: standInPath(),
           environmentFiles: [
-            ...(opts.docker === false ? [] : [templatesPath('environments', 'docker.yaml')]),
+            ...(opts.docker === false ? [] : [standInPath('environments', 'docker.yaml')]),
             t.path('env.yaml'),
           ],
           inventory: t.path('inventory.yaml'),

@@ -4,8 +4,8 @@ import { after, before, describe, it } from 'node:test';
 import { type DeployPlan, type NodePlan, planDeploy } from '../../src/deploy/plan.js';
 import { loadServiceTemplate } from '../../src/deploy/template.js';
 import { AppError } from '../../src/errors.js';
-import { templatesPath } from '../../src/util/paths.js';
 import { type Fixture, fixture, smallEnv } from './fixtures.js';
+import { standInPath } from './stand-in.js';
 
 const node = (plan: DeployPlan, name: string): NodePlan => {
   const n = plan.nodes.find((x) => x.node.name === name);
@@ -121,7 +121,7 @@ describe('deploy planner', () => {
 
   it('renders every shipped definition for the default Pike roles', async () => {
     const images = new Set<string>();
-    for (const f of await allDefinitions(templatesPath('docker', 'services'))) {
+    for (const f of await allDefinitions(standInPath('docker', 'services'))) {
       for (const p of Object.keys((await loadServiceTemplate(f)).parameters))
         if (/^Docker\w+Image$/.test(p)) images.add(p);
     }

@@ -11,6 +11,7 @@ import { loadRecord, stateDir } from '../../deploy/record.js';
 import { runDeploy } from '../../deploy/run.js';
 import { AppError } from '../../errors.js';
 import { templatesPath } from '../../util/paths.js';
+import { writeDeployOutputs } from '../../validate/overcloudrc.js';
 
 interface DeployFlags {
   templates?: string | boolean;
@@ -53,7 +54,7 @@ export function registerDeploy(program: Command): void {
         throw new AppError('USAGE', '--health-timeout must be a whole number of seconds');
       if (flags.pull !== 'missing' && flags.pull !== 'always')
         throw new AppError('USAGE', '--pull must be missing or always');
-      await runDeploy(
+      const result = await runDeploy(
         {
           templatesDir: typeof flags.templates === 'string' ? flags.templates : templatesPath(),
           environmentFiles: flags.environmentFile,
@@ -69,6 +70,11 @@ export function registerDeploy(program: Command): void {
         },
         spawnRunner,
       );
+      // overcloudrc and services.json next to the passwords: the operator's and validate's inputs.
+      if (flags.dryRun !== true) {
+        const dir = stateDir(flags.stack, flags.stateDir);
+        for (const f of await writeDeployOutputs(dir, result.plan, flags.stack)) out(`[wrote] ${f}`);
+      }
     });
 
   const debug = program.command('debug').description('debug deployed containers').exitOverride();

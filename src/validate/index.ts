@@ -1,0 +1,115 @@
+/**
+ * @module validate
+ * `overcloud validate` as a library call: read the stack's overcloudrc and services.json, run the
+ * selected checks in order through the `openstack` client, print each with its time; on a failure,
+ * name the service and show the last log lines of its containers (read over the deploy's own node
+ * connections). Everything a run creates is deleted at the end.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { spawnRunner } from '../deploy/exec.js';
+import { connectAll } from '../deploy/node.js';
+import { containerLogs, listContainers } from '../deploy/ops.js';
+import { loadRecord } from '../deploy/record.js';
+import { AppError, errorMessage } from '../errors.js';
+import { CATALOGUE_TYPES, type Check, type CheckContext, cleanup, selectChecks } from './checks.js';
+import { openstackClient } from './openstack.js';
+import { rcFile, readOvercloudrc, readServices, type ServiceMap } from './overcloudrc.js';
+
+export interface ValidateOptions {
+  stateDir: string;
+  rcFile?: string;
+  only?: string[];
+  logLines: number;
+  out: (line: string) => void;
+}
+
+export interface CheckResult {
+  name: string;
+  ok: boolean;
+  seconds: number;
+  detail: string;
+}
+
+export interface ValidateResult {
+  results: CheckResult[];
+  seconds: number;
+}
+
+/** failureLogs shows the tail of each named container, on every node of the last deploy that has it. */
+async function failureLogs(stateDir: string, check: Check, lines: number): Promise<string[]> {
+  const out: string[] = [];
+  try {
+    const record = await loadRecord(stateDir);
+    const conns = await connectAll(record.inventory.nodes, record.inventory.ssh, spawnRunner);
+    try {
+      const rows = await listContainers(conns);
+      for (const row of rows.filter((r) => check.containers.includes(r.name))) {
+        const conn = conns.find((c) => c.node.name === row.node);
+        if (!conn) continue;
+        const text = await containerLogs(conn, row.name, lines).catch((e: unknown) => errorMessage(e));
+        out.push(
+          `--- ${row.node} ${row.name} (${row.status}${row.health ? `, ${row.health}` : ''}): last ${lines} lines ---`,
+        );
+        out.push(...text.trimEnd().split('\n'));
+      }
+    } finally {
+      await Promise.all(conns.map((c) => c.close()));
+    }
+  } catch (e) {
+    out.push(`(no container logs: ${errorMessage(e)})`);
+  }
+  return out;
+}
+
+export async function runValidate(opts: ValidateOptions): Promise<ValidateResult> {
+  const started = Date.now();
+  const rc = await readOvercloudrc(opts.rcFile ?? rcFile(opts.stateDir));
+  const services: ServiceMap | undefined = await readServices(opts.stateDir);
+  const checks = selectChecks(opts.only, services);
+  const expectTypes = services
+    ? [...new Set(Object.entries(CATALOGUE_TYPES).flatMap(([s, t]) => (services[s] ? [t] : [])))]
+    : [...new Set(checks.flatMap((c) => c.types))];
+  const scratch = await mkdtemp(join(tmpdir(), 'overcloud-validate-'));
+  const ctx: CheckContext = {
+    os: openstackClient(rc),
+    rc,
+    services: services ?? {},
+    expectTypes,
+    scratch,
+    tag: `${Date.now().toString(36)}`,
+    made: {},
+  };
+  opts.out(`validating ${rc.OS_AUTH_URL}: ${checks.map((c) => c.name).join(', ')}`);
+  const results: CheckResult[] = [];
+  try {
+    for (const check of checks) {
+      const t = Date.now();
+      try {
+        const detail = await check.run(ctx);
+        const seconds = (Date.now() - t) / 1000;
+        results.push({ name: check.name, ok: true, seconds, detail });
+        opts.out(`[ok]   ${check.title} (${seconds.toFixed(1)} s): ${detail}`);
+      } catch (e) {
+        const seconds = (Date.now() - t) / 1000;
+        const detail = errorMessage(e);
+        results.push({ name: check.name, ok: false, seconds, detail });
+        opts.out(`[FAIL] ${check.title} (${seconds.toFixed(1)} s): service ${check.service}: ${detail}`);
+        for (const l of await failureLogs(opts.stateDir, check, opts.logLines)) opts.out(`       ${l}`);
+      }
+    }
+  } finally {
+    const problems = await cleanup(ctx);
+    for (const p of problems) opts.out(`[cleanup] ${p}`);
+    await rm(scratch, { recursive: true, force: true });
+  }
+  const seconds = (Date.now() - started) / 1000;
+  const failed = results.filter((r) => !r.ok);
+  opts.out(
+    `validate: ${results.length - failed.length}/${results.length} checks passed in ${seconds.toFixed(1)} s`,
+  );
+  if (failed.length > 0)
+    throw new AppError('VALIDATE_FAILED', `failed: ${failed.map((f) => f.name).join(', ')}`);
+  return { results, seconds };
+}

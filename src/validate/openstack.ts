@@ -1,0 +1,55 @@
+/**
+ * @module validate/openstack
+ * The `openstack` client (Debian's python3-openstackclient), run with the overcloudrc's variables and
+ * nothing else from the caller's OS_* environment, so a stale rc in the shell cannot redirect checks.
+ */
+import { spawn } from 'node:child_process';
+import { AppError } from '../errors.js';
+
+export interface OpenStackClient {
+  /** run executes `openstack ARGS` and returns stdout; a non-zero exit throws with stderr. */
+  run(args: string[], timeoutMs?: number): Promise<string>;
+  /** json runs with `-f json` and parses the answer. */
+  json<T>(args: string[], timeoutMs?: number): Promise<T>;
+}
+
+export function openstackClient(rc: Record<string, string>, binary = 'openstack'): OpenStackClient {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('OS_')) env[k] = v;
+  Object.assign(env, rc);
+  const run = (args: string[], timeoutMs = 120_000): Promise<string> =>
+    new Promise((resolve, reject) => {
+      const p = spawn(binary, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      let err = '';
+      p.stdout.on('data', (d: Buffer) => {
+        out += d.toString();
+      });
+      p.stderr.on('data', (d: Buffer) => {
+        err += d.toString();
+      });
+      const timer = setTimeout(() => p.kill('SIGKILL'), timeoutMs);
+      p.on('error', (e) => {
+        clearTimeout(timer);
+        reject(
+          new AppError('COMMAND_FAILED', `cannot run ${binary}: ${e.message}`, {
+            hint: 'install python3-openstackclient and python3-heatclient (scripts/setup-host.sh does)',
+          }),
+        );
+      });
+      p.on('close', (code, signal) => {
+        clearTimeout(timer);
+        if (code === 0) resolve(out);
+        else {
+          const why = signal ? `killed by ${signal} after ${timeoutMs / 1000} s` : `exit ${code}`;
+          const tail = err.trim().split('\n').slice(-6).join('\n');
+          reject(new AppError('COMMAND_FAILED', `openstack ${args.join(' ')}: ${why}\n${tail}`));
+        }
+      });
+    });
+  return {
+    run,
+    json: async <T>(args: string[], timeoutMs?: number): Promise<T> =>
+      JSON.parse(await run([...args, '-f', 'json'], timeoutMs)) as T,
+  };
+}
