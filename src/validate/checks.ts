@@ -324,7 +324,15 @@ export const CHECKS: Check[] = [
     when: [['Horizon']],
     async run({ rc }) {
       const base = `http://${new URL(rc.OS_AUTH_URL as string).hostname}/horizon`;
-      const page = await fetch(`${base}/auth/login/`, { redirect: 'manual' });
+      // HAProxy marks a restarted backend up only after its checks pass: 502/503 is retried briefly.
+      const page = await poll('the login page', 60_000, async () => {
+        const r = await fetch(`${base}/auth/login/`, { redirect: 'manual' });
+        if (r.status === 502 || r.status === 503) {
+          await r.arrayBuffer();
+          return fail(`login page: HTTP ${r.status}`);
+        }
+        return r;
+      });
       const html = await page.text();
       const cookies = (page.headers.getSetCookie?.() ?? []).map((c) => c.split(';')[0]).join('; ');
       const token = /name="csrfmiddlewaretoken" value="([^"]+)"/.exec(html)?.[1];

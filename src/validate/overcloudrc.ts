@@ -6,7 +6,7 @@
  * keystone_bootstrap container, so it names exactly the URL and password Keystone was bootstrapped
  * with.
  */
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DeployPlan } from '../deploy/plan.js';
 import { AppError } from '../errors.js';
@@ -104,6 +104,7 @@ export function renderOvercloudrc(v: RcValues): string {
 /** writeDeployOutputs writes overcloudrc (0600: it holds the admin password) and services.json. */
 export async function writeDeployOutputs(dir: string, plan: DeployPlan, stack: string): Promise<string[]> {
   const written: string[] = [];
+  await mkdir(dir, { recursive: true, mode: 0o700 });
   const rc = rcValuesFromPlan(plan, stack);
   if (rc) {
     await writeFileAtomic(rcFile(dir), renderOvercloudrc(rc), { mode: 0o600 });
