@@ -1,7 +1,7 @@
 /**
  * bench/overcloud's body (see that script). Not a test: prints timings and one RESULT line.
  */
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { runImageBuild } from '../../src/build/builder.js';
 import { templatesPath } from '../../src/util/paths.js';
@@ -135,6 +135,41 @@ async function main(): Promise<void> {
     const noop = ok('no-op deploy', await deploy());
     const noopS = (Date.now() - t) / 1000;
     console.log(noop.stdout.split('\n').find((l) => l.startsWith('no changes')) ?? noop.stdout);
+    // Convergence on the full set: one Nova scheduler parameter restarts only nova_scheduler; removing
+    // Horizon from the controller removes its container, task and frontend, and restarts only HAProxy.
+    const acted = (r: CliResult): string[] =>
+      r.stdout
+        .split('\n')
+        .filter((l) => /: (create|replace|remove|exec) /.test(l))
+        .map((l) => l.replace(/^\[step \d\] /, '').replace(/\s+/g, ' '));
+    const base = await readFile(env, 'utf8');
+    await writeFile(env, `${base}  NovaSchedulerDefaultFilters: [ComputeFilter, ImagePropertiesFilter]\n`);
+    const changed = ok('parameter change', await deploy());
+    console.log(`scheduler filters changed: ${acted(changed).join('; ')}`);
+    const minimal = await readFile(templatesPath('environments', 'containers-minimal.yaml'), 'utf8');
+    const controller = [...minimal.matchAll(/^ {4}- (OS::TripleO::Services::\w+)$/gm)]
+      .map((m) => m[1] as string)
+      .slice(0, 16)
+      .filter((s) => s !== 'OS::TripleO::Services::Horizon');
+    await writeFile(
+      env,
+      `${base}  NovaSchedulerDefaultFilters: [ComputeFilter, ImagePropertiesFilter]\n  ControllerServices: [${controller.join(', ')}]\n`,
+    );
+    const removed = ok('service removal', await deploy());
+    console.log(`Horizon removed: ${acted(removed).join('; ')}`);
+    const front = await lab
+      .inNs(lab.undercloud.ns, [
+        'curl',
+        '-s',
+        '-o',
+        '/dev/null',
+        '--max-time',
+        '5',
+        `http://${lab.nodes[0]?.address}:80/`,
+      ])
+      .then(() => 'still answers')
+      .catch(() => 'gone');
+    console.log(`port 80 frontend after removal: ${front}`);
     sampling = false;
     await sampler;
     const ctl = Math.round(peak.get('overcloud-controller-0') ?? 0);
