@@ -8,7 +8,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { AppError } from '../errors.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { packageRoot } from '../util/paths.js';
@@ -81,6 +81,7 @@ export async function loadState(paths: LabPaths): Promise<LabState | undefined> 
 }
 
 async function saveState(paths: LabPaths, state: LabState): Promise<void> {
+  await mkdir(dirname(paths.stateFile), { recursive: true });
   await writeFileAtomic(paths.stateFile, `${JSON.stringify(state, null, 2)}\n`);
 }
 
@@ -132,7 +133,12 @@ async function mkdirOwned(path: string, state: LabState): Promise<void> {
 }
 
 async function addNs(ns: string, state: LabState): Promise<boolean> {
-  if (await nsExists(ns)) return false;
+  if (await nsExists(ns)) {
+    // A usable namespace of this lab is kept (re-runs converge). A stale one (its /run/netns file
+    // left behind without the namespace mounted on it, e.g. after a killed run) is replaced.
+    if ((await cmd(['ip', '-n', ns, 'link', 'show', 'lo'])).code === 0) return false;
+    await must(['ip', 'netns', 'del', ns]);
+  }
   await must(['ip', 'netns', 'add', ns]);
   state.created.namespaces.push(ns);
   await must(['ip', '-n', ns, 'link', 'set', 'lo', 'up']);
