@@ -6,22 +6,15 @@ import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import type { ContainerRow } from '../../src/deploy/ops.js';
 import { packageRoot } from '../../src/util/paths.js';
 import { type CliResult, overcloud } from './cli.js';
 import { pushServiceImages } from './images.js';
 import { type Lab, labUp } from './lab.js';
 import { standInPath } from './stand-in.js';
 
-interface Row {
-  node: string;
-  config_id: string;
-  name: string;
-  image: string;
-  status: string;
-  health: string;
-  id: string;
-  started_at: number;
-}
+/** One row of `overcloud container list --format json`. */
+type Row = ContainerRow;
 
 const CONTROLLER = ['Memcached', 'Keystone', 'GlanceApi'];
 
