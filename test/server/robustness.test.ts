@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { readdir, stat } from 'node:fs/promises';
+import { readdir, readlink, stat } from 'node:fs/promises';
 import { request } from 'node:http';
 import { connect } from 'node:net';
 import { join } from 'node:path';
@@ -197,6 +197,42 @@ describe('hostile input', () => {
     const blobs = (await listFiles(join(peer.root, 'blobs'))).filter((f) => f.endsWith(d.slice(7)));
     assert.equal(blobs.length, 1);
     assert.deepEqual(await readdir(join(peer.root, 'uploads')), []);
+  });
+  test('clients that hang up mid-download leave no open file behind; others still get every byte', async () => {
+    const data = randomBytes(24 * 1024 * 1024);
+    const d = sha256(data);
+    assert.equal(
+      (await call(peer, 'POST', `/v2/dl/abort/blobs/uploads/?digest=${d}`, { body: data })).status,
+      201,
+    );
+    // Open files of this process that lie in the store (the server runs in-process).
+    const storeFiles = async () => {
+      let n = 0;
+      for (const fd of await readdir('/proc/self/fd')) {
+        const target = await readlink(`/proc/self/fd/${fd}`).catch(() => '');
+        if (target.startsWith(peer.root)) n++;
+      }
+      return n;
+    };
+    // Each reader takes the headers and the first bytes, then destroys its socket.
+    const hangUp = () =>
+      new Promise<void>((resolve, reject) => {
+        const req = request({ host: '127.0.0.1', port, path: `/v2/dl/abort/blobs/${d}` }, (res) => {
+          assert.equal(res.statusCode, 200);
+          res.once('data', () => {
+            req.destroy();
+            resolve();
+          });
+        });
+        req.on('error', (e) => (req.destroyed ? resolve() : reject(e)));
+        req.end();
+      });
+    await Promise.all(Array.from({ length: 8 }, hangUp));
+    const whole = await call(peer, 'GET', `/v2/dl/abort/blobs/${d}`);
+    assert.ok(whole.body.equals(data));
+    // The server closes each aborted download's file once it notices the hang-up.
+    for (let i = 0; i < 50 && (await storeFiles()) > 0; i++) await new Promise((r) => setTimeout(r, 20));
+    assert.equal(await storeFiles(), 0, 'a file of an aborted download stayed open');
   });
 });
 
