@@ -12,6 +12,7 @@
 import { readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type Digest, isDigest } from '../oci/digest.js';
+import { DEFAULT_GRACE_MS, DEFAULT_UPLOAD_MAX_AGE_MS } from './defaults.js';
 import { checkManifest } from './manifest-check.js';
 import { FsStore, readdirOrEmpty } from './storage/fs.js';
 
@@ -34,9 +35,6 @@ export interface GcReport {
   spared: number;
   uploadsPurged: number;
 }
-
-export const DEFAULT_GRACE_MS = 60 * 60 * 1000;
-export const DEFAULT_UPLOAD_MAX_AGE_MS = 24 * 60 * 60 * 1000;
 
 /** collectGarbage runs one mark-and-sweep over the store at `root`. */
 export async function collectGarbage(root: string, opts: GcOptions = {}): Promise<GcReport> {

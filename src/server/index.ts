@@ -12,21 +12,13 @@ import { AppError } from '../errors.js';
 import { createHandler } from './app.js';
 import { BasicAuth } from './auth.js';
 import type { ServerContext } from './context.js';
+import { DEFAULT_LISTEN } from './defaults.js';
 import { FsStore } from './storage/fs.js';
 import { UploadStore } from './storage/uploads.js';
 
-export {
-  collectGarbage,
-  DEFAULT_GRACE_MS,
-  DEFAULT_UPLOAD_MAX_AGE_MS,
-  type GcOptions,
-  type GcReport,
-} from './gc.js';
+export { DEFAULT_GRACE_MS, DEFAULT_LISTEN, DEFAULT_ROOT, DEFAULT_UPLOAD_MAX_AGE_MS } from './defaults.js';
+export { collectGarbage, type GcOptions, type GcReport } from './gc.js';
 
-/** The documented data folder of `overcloud registry serve`. */
-export const DEFAULT_ROOT = '/var/lib/overcloud/registry';
-/** TripleO's undercloud registry port. */
-export const DEFAULT_LISTEN = '0.0.0.0:8787';
 export const MAX_MANIFEST_SIZE = 4 * 1024 * 1024;
 export const DEFAULT_MAX_BLOB_SIZE = 64 * 1024 * 1024 * 1024;
 /** How long close() waits for in-flight requests before cutting them. */

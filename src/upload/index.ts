@@ -16,7 +16,7 @@ import { executePlan, type ImageOutcome } from './execute.js';
 import { readImagesFiles, type UploadTask, undercloudRegistries } from './images-file.js';
 import { planUpload } from './plan.js';
 import { type Progress, silentProgress } from './progress.js';
-import { inspectDestinations, reason, resolveSources } from './resolve.js';
+import { headTargetTags, inspectDestinations, reason, resolveSources } from './resolve.js';
 
 export {
   entriesFromText,
@@ -47,6 +47,8 @@ export interface UploadSummary {
   blobs_mounted: number;
   blobs_skipped: number;
   seconds: number;
+  /** Wall time of each stage, in seconds: where a slow run spent its time. */
+  stage_seconds: { read: number; resolve: number; inspect: number; transfer: number };
   failures: { image: string; reason: string }[];
 }
 
@@ -73,9 +75,13 @@ export async function uploadTasks(
   try {
     // Manifest and HEAD requests are small: let more run at once than blob transfers.
     const lookups = limiter(Math.max(parallel * 2, 8));
+    const t1 = performance.now();
+    const tags = headTargetTags(session, tasks, lookups);
     const { resolved, failed } = await resolveSources(session, tasks, opts.platforms ?? [], lookups);
-    const dest = await inspectDestinations(session, resolved, lookups);
+    const t2 = performance.now();
+    const dest = await inspectDestinations(session, resolved, lookups, await tags);
     const plan = planUpload(resolved, dest);
+    const t3 = performance.now();
     progress.start(plan.bytesToCopy);
     const result = await executePlan(
       session,
@@ -85,6 +91,8 @@ export async function uploadTasks(
       limiter(Math.max(parallel * 4, 16)),
     );
     progress.stop();
+    const t4 = performance.now();
+    const secs = (a: number, b: number) => Number(((b - a) / 1000).toFixed(3));
     const unresolved: ImageOutcome[] = failed.map((f) => ({
       source: formatReference(f.task.source),
       target: formatReference(f.task.target),
@@ -104,7 +112,13 @@ export async function uploadTasks(
       blobs_transferred: result.blobsCopied,
       blobs_mounted: result.blobsMounted,
       blobs_skipped: plan.existing.length,
-      seconds: Number(((performance.now() - t0) / 1000).toFixed(3)),
+      seconds: secs(t0, t4),
+      stage_seconds: {
+        read: secs(t0, t1),
+        resolve: secs(t1, t2),
+        inspect: secs(t2, t3),
+        transfer: secs(t3, t4),
+      },
       failures: failures.map((f) => ({ image: `${f.source} -> ${f.target}`, reason: f.error ?? 'unknown' })),
     };
   } finally {

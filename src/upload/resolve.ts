@@ -1,7 +1,7 @@
 /**
  * @module upload/resolve
  * The read-only stages before the plan: fetch every source manifest (and an index's children),
- * then ask the destinations what they already hold (tag HEADs, then blob HEADs for the rest).
+ * and ask the destinations what they already hold (tag HEADs meanwhile, then blob HEADs for the rest).
  */
 import { AppError, errorMessage } from '../errors.js';
 import type { Digest } from '../oci/digest.js';
@@ -86,17 +86,20 @@ async function resolveOne(
   return { task, root: root.raw, images, isIndex: true };
 }
 
-/** inspectDestinations HEADs target tags, then the blobs of images whose tag is not current. */
-export async function inspectDestinations(
+/**
+ * headTargetTags asks each destination what its target tag names now. It needs only the images
+ * file, so it runs while the sources are still being resolved.
+ */
+export async function headTargetTags(
   session: RegistrySession,
-  images: ResolvedImage[],
+  tasks: UploadTask[],
   limit: Limiter,
-): Promise<DestinationState> {
+): Promise<Map<string, Digest>> {
   const tags = new Map<string, Digest>();
   await Promise.all(
-    images.map((img) =>
+    tasks.map((task) =>
       limit(async () => {
-        const t = img.task.target;
+        const t = task.target;
         const ref = referenceTarget(t);
         // A destination that cannot be asked is treated as empty: the copy then fails for this
         // image alone, with the real reason, instead of failing the whole run here.
@@ -108,24 +111,40 @@ export async function inspectDestinations(
       }),
     ),
   );
+  return tags;
+}
+
+/**
+ * inspectDestinations HEADs the blobs of images whose tag is not current: each blob once per
+ * destination registry, in the first repository (in file order) that needs it. That is where
+ * planUpload copies it (and where an interrupted run left it); every other repository gets a
+ * mount, which costs one request whether or not the blob is already linked there, so asking
+ * those repositories first would only add a request each.
+ */
+export async function inspectDestinations(
+  session: RegistrySession,
+  images: ResolvedImage[],
+  limit: Limiter,
+  tags: ReadonlyMap<string, Digest>,
+): Promise<DestinationState> {
   const blobs = new Set<string>();
-  const asked = new Set<string>();
+  const probed = new Set<string>();
   const heads: Promise<void>[] = [];
   for (const img of images) {
     if (isPresent(img, { tags, blobs })) continue;
     const t = img.task.target;
     for (const node of img.images) {
       for (const b of node.blobs) {
-        const key = blobKey(t.registry, t.repository, b.digest);
-        if (asked.has(key)) continue;
-        asked.add(key);
+        const where = `${t.registry}@${b.digest}`;
+        if (probed.has(where)) continue;
+        probed.add(where);
         heads.push(
           limit(async () => {
             const present = await session
               .client(t.registry)
               .blobExists(t.repository, b)
               .catch(() => false);
-            if (present) blobs.add(key);
+            if (present) blobs.add(blobKey(t.registry, t.repository, b.digest));
           }),
         );
       }

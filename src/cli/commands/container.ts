@@ -3,11 +3,19 @@
  * `overcloud container list|logs`: the containers of the last deploy, read from the nodes.
  */
 import type { Command } from 'commander';
-import { spawnRunner } from '../../deploy/exec.js';
-import { connectAll, type NodeConnection } from '../../deploy/node.js';
-import { containerLogs, findConnection, formatTable, listContainers } from '../../deploy/ops.js';
-import { loadRecord, stateDir } from '../../deploy/record.js';
+import type { NodeConnection } from '../../deploy/node.js';
 import { AppError } from '../../errors.js';
+
+/** The deploy engine, loaded when a command runs rather than at every start of the CLI. */
+const engine = async () => {
+  const [exec, node, ops, record] = await Promise.all([
+    import('../../deploy/exec.js'),
+    import('../../deploy/node.js'),
+    import('../../deploy/ops.js'),
+    import('../../deploy/record.js'),
+  ]);
+  return { ...exec, ...node, ...ops, ...record };
+};
 
 interface StackFlags {
   stack: string;
@@ -19,6 +27,7 @@ async function withNodes<T>(
   only: string | undefined,
   fn: (conns: NodeConnection[]) => Promise<T>,
 ): Promise<T> {
+  const { loadRecord, stateDir, connectAll, spawnRunner } = await engine();
   const record = await loadRecord(stateDir(flags.stack, flags.stateDir));
   const nodes = record.inventory.nodes.filter((n) => only === undefined || n.name === only);
   if (nodes.length === 0) throw new AppError('USAGE', `no node ${only} in the last deploy`);
@@ -42,6 +51,7 @@ export function registerContainer(container: Command): void {
     .action(async (flags: StackFlags & { format: string }) => {
       if (flags.format !== 'table' && flags.format !== 'json')
         throw new AppError('USAGE', '--format must be table or json');
+      const { listContainers, formatTable } = await engine();
       const rows = await withNodes(flags, undefined, listContainers);
       process.stdout.write(
         `${flags.format === 'json' ? JSON.stringify(rows, null, 2) : formatTable(rows)}\n`,
@@ -56,6 +66,7 @@ export function registerContainer(container: Command): void {
     .exitOverride()
     .action(async (node: string, name: string, flags: StackFlags & { tail: string }) => {
       if (!/^\d+$/.test(flags.tail)) throw new AppError('USAGE', '--tail must be a number of lines');
+      const { containerLogs, findConnection } = await engine();
       const text = await withNodes(flags, node, (conns) =>
         containerLogs(findConnection(conns, node), name, Number(flags.tail)),
       );

@@ -9,8 +9,6 @@ import { join } from 'node:path';
 import { type Command, Option } from 'commander';
 import { AppError } from '../../errors.js';
 import type { Decision } from '../../images/prepare.js';
-import { runPrepare } from '../../images/prepare-run.js';
-import { writeFileAtomic } from '../../util/atomic.js';
 import { prepareDeps } from './registry-access.js';
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
@@ -132,6 +130,11 @@ async function prepareAction(flags: PrepareFlags, image: Command): Promise<void>
     insecure: flags.insecureRegistry,
     tlsVerify: flags.tlsVerify,
   });
+  // Loaded here, not at start-up: every other command would pay for the Heat model and zod.
+  const [{ runPrepare }, { writeFileAtomic }] = await Promise.all([
+    import('../../images/prepare-run.js'),
+    import('../../util/atomic.js'),
+  ]);
   const result = await runPrepare(
     {
       namespace: flags.namespace,

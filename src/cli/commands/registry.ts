@@ -6,13 +6,11 @@
 import type { Command } from 'commander';
 import { AppError } from '../../errors.js';
 import {
-  collectGarbage,
   DEFAULT_GRACE_MS,
   DEFAULT_LISTEN,
   DEFAULT_ROOT,
   DEFAULT_UPLOAD_MAX_AGE_MS,
-  startRegistryServer,
-} from '../../server/index.js';
+} from '../../server/defaults.js';
 
 interface ServeFlags {
   listen: string;
@@ -44,6 +42,7 @@ async function serve(flags: ServeFlags): Promise<void> {
   if ((flags.tlsCert === undefined) !== (flags.tlsKey === undefined)) {
     throw new AppError('USAGE', '--tls-cert and --tls-key go together');
   }
+  const { startRegistryServer } = await import('../../server/index.js');
   const server = await startRegistryServer({
     root: flags.root,
     listen: flags.listen,
@@ -68,6 +67,7 @@ async function serve(flags: ServeFlags): Promise<void> {
 }
 
 async function gc(flags: GcFlags): Promise<void> {
+  const { collectGarbage } = await import('../../server/index.js');
   const report = await collectGarbage(flags.root, {
     dryRun: flags.dryRun,
     gracePeriodMs: minutes(flags.gracePeriod, '--grace-period'),
