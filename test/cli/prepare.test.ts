@@ -1,35 +1,21 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { promisify } from 'node:util';
 import { packageRoot } from '../../src/util/paths.js';
 import { type RunningRegistry, startDistribution } from '../support/distribution.js';
+import { runStatus, type StatusResult } from '../support/exec.js';
 import { busyboxLayer, makeImage, pushImage } from '../support/images.js';
 import { type TmpTree, tmpTree } from '../support/tmp.js';
 
-const execFileP = promisify(execFile);
 const BIN = join(packageRoot(), 'bin', 'overcloud');
 const DOCKER_ENV = join(packageRoot(), 'templates', 'environments', 'docker.yaml');
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function prepare(args: string[], cwd: string): Promise<Run> {
-  try {
-    const { stdout, stderr } = await execFileP(BIN, ['container', 'image', 'prepare', ...args], {
-      cwd,
-      env: { ...process.env, HOME: cwd },
-    });
-    return { code: 0, stdout, stderr };
-  } catch (e) {
-    const err = e as { code: number; stdout: string; stderr: string };
-    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
-  }
+function prepare(args: string[], cwd: string): Promise<StatusResult> {
+  return runStatus(BIN, ['container', 'image', 'prepare', ...args], {
+    cwd,
+    env: { ...process.env, HOME: cwd },
+  });
 }
 
 let t: TmpTree;

@@ -25,3 +25,28 @@ export async function run(cmd: string, args: string[], timeoutMs = 120_000): Pro
     throw new Error(`${cmd} ${args.join(' ')} failed: ${err.stderr || err.message}`);
   }
 }
+
+export interface StatusResult extends RunResult {
+  code: number;
+}
+
+/** runStatus executes a command and returns its exit status with its output, failing or not. */
+export async function runStatus(
+  cmd: string,
+  args: string[],
+  opts: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
+): Promise<StatusResult> {
+  try {
+    const { stdout, stderr } = await execFileP(cmd, args, {
+      cwd: opts.cwd,
+      env: opts.env,
+      timeout: opts.timeoutMs ?? 120_000,
+      maxBuffer: 64 * 1024 * 1024,
+    });
+    return { code: 0, stdout, stderr };
+  } catch (e) {
+    const err = e as { code?: number; stdout?: string; stderr?: string; message: string };
+    if (typeof err.code !== 'number') throw e;
+    return { code: err.code, stdout: err.stdout ?? '', stderr: err.stderr ?? '' };
+  }
+}
