@@ -12,32 +12,37 @@ import type { RetryOptions } from './options.js';
 import { backoffMs, sleep } from './retry.js';
 
 /**
- * resumableGet yields the blob's bytes. When the connection breaks mid-body it asks again with
- * `Range: bytes=<offset>-`; a server that ignores Range gets its first `offset` bytes skipped.
+ * resumableGet yields the blob's bytes, or bytes [range.start, range.end] of it. When the
+ * connection breaks mid-body it asks again with `Range: bytes=<offset>-`; bytes a server sends
+ * outside what was asked (one that ignores Range answers 200 from byte 0) are dropped.
  */
 export async function* resumableGet(
   send: (req: HttpRequest) => Promise<HttpResponse>,
   req: HttpRequest,
   retry: RetryOptions,
   onBytes?: (n: number) => void,
+  range?: { start: number; end: number },
 ): AsyncGenerator<Buffer> {
-  let offset = 0;
+  let offset = range?.start ?? 0;
+  const stop = range ? range.end + 1 : Number.POSITIVE_INFINITY;
   for (let attempt = 1; ; attempt++) {
-    const headers = { ...req.headers, ...(offset > 0 ? { range: `bytes=${offset}-` } : {}) };
+    const bounded = Number.isFinite(stop);
+    const headers: Record<string, string> = { ...req.headers };
+    if (offset > 0 || bounded) headers.range = `bytes=${offset}-${bounded ? stop - 1 : ''}`;
     const res = await send({ ...req, headers, ok: [200, 206] });
-    let skip = offset > 0 && res.status === 200 ? offset : 0;
+    let pos = res.status === 206 ? offset : 0;
     try {
       for await (const c of res.body) {
         let b = c as Buffer;
-        if (skip > 0) {
-          const drop = Math.min(skip, b.length);
-          skip -= drop;
-          b = b.subarray(drop);
-          if (b.length === 0) continue;
-        }
+        const from = pos;
+        pos += b.length;
+        if (pos <= offset) continue;
+        if (from < offset) b = b.subarray(offset - from);
+        if (b.length > stop - offset) b = b.subarray(0, stop - offset);
         offset += b.length;
         onBytes?.(b.length);
         yield b;
+        if (offset >= stop) return;
       }
       return;
     } catch (e) {

@@ -4,7 +4,7 @@
  * mounts, tags and catalog. Each method is one protocol step named after the spec.
  * https://github.com/opencontainers/distribution-spec/blob/main/spec.md
  */
-import { pipeline, type Readable } from 'node:stream';
+import { pipeline, Readable } from 'node:stream';
 import { AppError } from '../errors.js';
 import type { Descriptor } from '../oci/descriptor.js';
 import { type Digest, DigestVerifier, isDigest } from '../oci/digest.js';
@@ -151,6 +151,29 @@ export class RegistryClient {
     ) as unknown as Readable;
   }
 
+  /**
+   * blobRange streams bytes [start, end] of a blob, resuming a broken download with Range. Not
+   * verified on its own: a caller reading a blob in ranges hashes them in order (copyBlobChunked).
+   */
+  blobRange(repo: string, desc: Descriptor, start: number, end: number, what: string): Readable {
+    return Readable.from(
+      resumableGet(
+        (req) => this.http.send(req),
+        {
+          method: 'GET',
+          url: `/v2/${repo}/blobs/${desc.digest}`,
+          scope: [pullScope(repo)],
+          ok: [200, 206],
+          what: `fetching ${what}`,
+        },
+        this.retry,
+        undefined,
+        { start, end },
+      ),
+      { objectMode: false },
+    );
+  }
+
   /** readBlob reads a small blob (a config) into memory, verified. */
   async readBlob(repo: string, desc: Descriptor, max: number): Promise<Buffer> {
     if (desc.size > max) {
@@ -245,37 +268,74 @@ export class RegistryClient {
       let loc = start.location;
       const chunk = Math.max(opts.chunkSize ?? CHUNK_BYTES, start.minChunk);
       await sendInChunks(body, desc.size, chunk, async (part, offset, length) => {
-        const res = await this.http.send({
-          method: 'PATCH',
-          url: loc,
-          headers: {
-            'content-type': 'application/octet-stream',
-            'content-length': String(length),
-            'content-range': `${offset}-${offset + length - 1}`,
-          },
-          body: part,
-          scope: [pushScope(repo)],
-          ok: [202],
-          what,
-        });
-        await res.body.dump();
-        loc = location(res);
+        loc = await this.patchChunk(repo, loc, part, offset, length, what);
       });
-      const res = await this.http.send({
-        method: 'PUT',
-        url: withDigest(loc, desc.digest),
-        headers: { 'content-length': '0' },
-        scope: [pushScope(repo)],
-        ok: [201],
-        what,
-      });
-      await res.body.dump();
+      await this.commitUpload(repo, loc, desc.digest, what);
     } catch (e) {
       // Stop the source download: an unread stream would hold its connection open for good.
       body.destroy();
       // A failing source (digest mismatch, broken download) is the real reason, not the aborted PUT.
       throw firstError() ?? e;
     }
+  }
+
+  /** patchChunk appends `length` bytes at `offset` to an upload session; returns its next location. */
+  async patchChunk(
+    repo: string,
+    loc: URL,
+    body: Readable,
+    offset: number,
+    length: number,
+    what: string,
+  ): Promise<URL> {
+    const res = await this.http.send({
+      method: 'PATCH',
+      url: loc,
+      headers: {
+        'content-type': 'application/octet-stream',
+        'content-length': String(length),
+        'content-range': `${offset}-${offset + length - 1}`,
+      },
+      body,
+      scope: [pushScope(repo)],
+      ok: [202],
+      what,
+    });
+    await res.body.dump();
+    return location(res);
+  }
+
+  /** commitUpload closes an upload session under its digest (PUT with no body); the registry verifies it. */
+  async commitUpload(repo: string, loc: URL, digest: Digest, what: string): Promise<void> {
+    const res = await this.http.send({
+      method: 'PUT',
+      url: withDigest(loc, digest),
+      headers: { 'content-length': '0' },
+      scope: [pushScope(repo)],
+      ok: [201],
+      what,
+    });
+    await res.body.dump();
+  }
+
+  /**
+   * uploadOffset asks an upload session how many bytes it holds (GET, `Range: 0-N`), and where to
+   * send the next ones; undefined when the registry no longer knows the session.
+   */
+  async uploadOffset(repo: string, loc: URL): Promise<{ offset: number; location: URL } | undefined> {
+    const res = await this.http.send({
+      method: 'GET',
+      url: loc,
+      scope: [pushScope(repo)],
+      ok: [204, 404],
+      what: `asking ${this.host}/${repo} for an upload's progress`,
+    });
+    await res.body.dump();
+    if (res.status === 404) return undefined;
+    // `0-N` means N+1 bytes held; distribution (and the spec's examples) also say `0-0` for an empty
+    // session, so 0-0 is read as empty: resending one byte is harmless, skipping one is not.
+    const end = Number(/^(?:bytes=)?0-(\d+)$/.exec(header(res.headers, 'range') ?? '')?.[1] ?? 0);
+    return { offset: end > 0 ? end + 1 : 0, location: header(res.headers, 'location') ? location(res) : loc };
   }
 
   /** listTags lists a repository's tags, following `Link` pages. */

@@ -5,6 +5,7 @@
  * (getImageConfig, listTags, probeRegistryTransport) takes reference strings.
  */
 export { CATALOG_SCOPE, parseChallenge, pullScope, pushScope } from './auth.js';
+export { copyBlobChunked } from './chunked-copy.js';
 export { type PushOptions, RegistryClient, type UploadStart } from './client.js';
 export { authFilePaths, type CredentialStore, type Credentials, loadCredentials } from './credentials.js';
 export { isRetryable } from './errors.js';

@@ -6,8 +6,8 @@
  */
 import { errorMessage } from '../errors.js';
 import type { Descriptor } from '../oci/descriptor.js';
-import type { RegistrySession } from '../registry/index.js';
-import { withRetry } from '../registry/index.js';
+import type { PushOptions, RegistrySession } from '../registry/index.js';
+import { copyBlobChunked, registryOptions, withRetry } from '../registry/index.js';
 import type { Limiter } from '../util/concurrency.js';
 import type { BlobCopy, BlobMount, ImagePlan, UploadPlan } from './model.js';
 import { describeImage } from './plan.js';
@@ -49,6 +49,7 @@ export async function executePlan(
   limit: Limiter,
   progress: Progress,
   meta: Limiter = limit,
+  push: PushOptions = {},
 ): Promise<ExecuteResult> {
   const done = new Map<string, Promise<void>>();
   let bytesCopied = 0;
@@ -69,7 +70,7 @@ export async function executePlan(
   }
 
   const transfer = (c: BlobCopy | BlobMount): Promise<void> =>
-    limit(() => copyBlob(session, c, ownerOf.get(c.key) ?? c.key, progress));
+    limit(() => copyBlob(session, c, ownerOf.get(c.key) ?? c.key, progress, push));
 
   for (const c of plan.copies) {
     done.set(
@@ -122,17 +123,30 @@ async function copyBlob(
   c: BlobCopy | BlobMount,
   owner: string,
   progress: Progress,
+  push: PushOptions,
 ): Promise<void> {
   const src = session.client(c.sourceHost);
   const dst = session.client(c.destHost);
   const what = `blob ${c.desc.digest} of ${c.sourceHost}/${c.sourceRepo}`;
+  const onRetry = (e: unknown, attempt: number, wait: number) =>
+    progress.retry(what, attempt, errorMessage(e), wait);
+  if (c.desc.size > (push.monolithicMax ?? registryOptions.MONOLITHIC_MAX_BYTES)) {
+    // Large: chunks, and a failure resumes where the destination stopped instead of from byte 0.
+    await copyBlobChunked(src, c.sourceRepo, dst, c.destRepo, blobDesc(c.desc), {
+      chunkSize: push.chunkSize,
+      retry: session.retryOptions,
+      onBytes: (n) => progress.bytes(owner, n),
+      onRetry,
+    });
+    return;
+  }
   await withRetry(
     session.retryOptions,
     async () => {
       const body = src.blobReader(c.sourceRepo, blobDesc(c.desc), what, (n) => progress.bytes(owner, n));
-      await dst.pushBlob(c.destRepo, blobDesc(c.desc), body);
+      await dst.pushBlob(c.destRepo, blobDesc(c.desc), body, push);
     },
-    (e, attempt, wait) => progress.retry(what, attempt, errorMessage(e), wait),
+    onRetry,
   );
 }
 

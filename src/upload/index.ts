@@ -7,6 +7,7 @@
 import { formatReference } from '../oci/reference.js';
 import {
   type PlatformFilter,
+  type PushOptions,
   RegistrySession,
   registryOptions,
   type SessionOptions,
@@ -34,6 +35,8 @@ export interface UploadOptions extends SessionOptions {
   parallel?: number;
   platforms?: PlatformFilter[];
   progress?: Progress;
+  /** Where uploads switch to PATCH chunks, and their size (defaults in registry/options). */
+  push?: PushOptions;
 }
 
 export interface UploadSummary {
@@ -89,6 +92,7 @@ export async function uploadTasks(
       limiter(parallel),
       progress,
       limiter(Math.max(parallel * 4, 16)),
+      opts.push,
     );
     progress.stop();
     const t4 = performance.now();

@@ -2,7 +2,8 @@
  * @module test/support/fault-proxy
  * An HTTP proxy in front of a real registry that injects faults chosen per request by a rule:
  * canned responses (5xx, 429 with Retry-After, 401 challenges), a connection reset after some
- * bytes of the response body, or one flipped byte in it. Also counts requests for assertions.
+ * bytes of the response body, one flipped byte in it, or a reply lost after the registry acted
+ * on the request. Also counts requests for assertions.
  */
 import { createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
@@ -18,7 +19,9 @@ export type Fault =
   | { respond: { status: number; headers?: Record<string, string>; body?: string } }
   | { resetAfterBytes: number }
   | { flipByteAt: number }
-  | { delayMs: number };
+  | { delayMs: number }
+  /** The request reaches the registry (which acts on it), but the client hears this status. */
+  | { replaceStatus: number };
 
 export type FaultRule = (req: ProxiedRequest) => Fault | undefined;
 
@@ -70,6 +73,14 @@ export async function startFaultProxy(target: string, rule?: FaultRule): Promise
         headers: { ...req.headers, host: t.host },
       },
       (up) => {
+        if (fault && 'replaceStatus' in fault) {
+          up.resume();
+          up.on('end', () => {
+            res.writeHead(fault.replaceStatus, { 'content-length': '0' });
+            res.end();
+          });
+          return;
+        }
         // Redirects and Locations must point back at the proxy, or the client would bypass it.
         const headers = { ...up.headers };
         if (typeof headers.location === 'string')

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { RegistrySession } from '../../src/registry/index.js';
+import { startRegistryServer } from '../../src/server/index.js';
 import { uploadImages } from '../../src/upload/index.js';
 import { type RunningRegistry, startDistribution } from '../support/distribution.js';
 import { type FaultProxy, startFaultProxy } from '../support/fault-proxy.js';
@@ -106,5 +107,90 @@ test('5xx, 429 with Retry-After, resets mid-blob and a flipped byte: recover or 
     }
   } finally {
     await session.close();
+  }
+});
+
+/** Chunked copies through a proxy that refuses each session's 2nd PATCH, and loses the reply to the first 3rd PATCH. */
+async function chunkedThroughFaults(dest: {
+  url: string;
+  host: string;
+}): Promise<{ restartedFromZero: number }> {
+  const proxy = await startFaultProxy(dest.url);
+  try {
+    const file2 = await writeImagesFile(await mkdtemp(join(tmpdir(), 'faults-')), set.names, proxy.host);
+    const patches = new Map<string, number>();
+    let lostReply = false;
+    proxy.setRule((r) => {
+      if (r.method !== 'PATCH') return undefined;
+      const session = new URL(r.url, 'http://x').pathname;
+      const n = (patches.get(session) ?? 0) + 1;
+      patches.set(session, n);
+      // Never reaches the registry: the session is where it was.
+      if (n === 2) return { respond: { status: 503 } };
+      // Reaches the registry, which takes the bytes; the client hears 500.
+      if (n === 3 && !lostReply) {
+        lostReply = true;
+        return { replaceStatus: 500 };
+      }
+      return undefined;
+    });
+    // svc1's layer arrives corrupt on every read, as in the test above.
+    const svc1 = set.ownLayer.get('tripleomaster/centos-binary-svc1') ?? '';
+    srcProxy.setRule((r) => (r.method === 'GET' && r.url.endsWith(svc1) ? { flipByteAt: 1000 } : undefined));
+    const before = srcProxy.log.length;
+    const summary = await uploadImages({
+      ...opts,
+      configFiles: [file2],
+      push: { monolithicMax: 0, chunkSize: 128 * 1024 },
+    });
+    assert.ok(lostReply, 'a session reached a third PATCH');
+    assert.equal(summary.images_failed, 1, JSON.stringify(summary.failures));
+    assert.match(summary.failures[0]?.image ?? '', /centos-binary-svc1/);
+    assert.match(summary.failures[0]?.reason ?? '', /DIGEST|digest/);
+    assert.equal(summary.images_copied, set.expected.size - 1);
+    const session = new RegistrySession(opts);
+    try {
+      const c = session.client(new URL(dest.url).host);
+      for (const [ref, digest] of set.expected) {
+        if (ref.includes('svc1')) continue;
+        const [repo, tag] = ref.split(':') as [string, string];
+        assert.equal((await c.headManifest(repo, tag))?.digest, digest, ref);
+      }
+    } finally {
+      await session.close();
+    }
+    // Every source read is a range; count how often a blob was read again from byte 0.
+    const fromZero = new Map<string, number>();
+    for (const g of srcProxy.log.slice(before)) {
+      if (g.method !== 'GET' || !g.url.includes('/blobs/')) continue;
+      assert.match(String(g.headers.range), /^bytes=\d+-\d+$/, g.url);
+      const digest = g.url.slice(g.url.lastIndexOf('/') + 1);
+      if (String(g.headers.range).startsWith('bytes=0-'))
+        fromZero.set(digest, (fromZero.get(digest) ?? 0) + 1);
+    }
+    return { restartedFromZero: [...fromZero.values()].reduce((s, n) => s + n - 1, 0) };
+  } finally {
+    await proxy.close();
+  }
+}
+
+test('chunked uploads resume after a refused PATCH; a lost reply restarts at most its one blob (distribution)', async () => {
+  const dst2 = await startDistribution();
+  try {
+    // Distribution's location after the lost reply is stale, so that one blob starts over once.
+    assert.deepEqual(await chunkedThroughFaults(dst2), { restartedFromZero: 1 });
+  } finally {
+    await dst2.stop();
+  }
+});
+
+test('chunked uploads into our registry resume after a refused PATCH and after a lost reply, no restart', async () => {
+  const root = await mkdtemp(join(tmpdir(), 'faults-own-'));
+  const own = await startRegistryServer({ root, listen: '127.0.0.1:0' });
+  try {
+    assert.deepEqual(await chunkedThroughFaults(own), { restartedFromZero: 0 });
+  } finally {
+    await own.close();
+    await rm(root, { recursive: true, force: true });
   }
 });
