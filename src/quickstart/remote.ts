@@ -17,6 +17,7 @@ import type { QuickstartConfig } from '../lab/config.js';
 import { cmd } from '../lab/exec.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { packageRoot } from '../util/paths.js';
+import { checkFacts, type HostFacts, parseFacts } from './host-facts.js';
 import { formatDuration } from './plan.js';
 import { parseHost, type RemoteHost, sshArgv, sshFailure } from './remote-host.js';
 import {
@@ -69,84 +70,11 @@ function sshCmd(ssh: Ssh, script: string, timeoutMs = 120_000) {
   return cmd(sshArgv(ssh.h, { options: ssh.options }, script), { timeoutMs });
 }
 
-interface HostFacts {
-  uid: string;
-  user: string;
-  debian?: string;
-  os: string;
-  node: string;
-  npm: string;
-  flock: string;
-  shipped: string;
-  foreign: boolean;
-}
-
 /** preflight answers: can this login run the quickstart, and which build does HOST have? */
 async function preflight(ssh: Ssh, dir: string): Promise<HostFacts> {
   const r = await sshCmd(ssh, preflightScript(dir), 60_000);
   if (r.code === SSH_FAILED) throw sshFailure(ssh.h, r.stderr);
-  const kv = new Map<string, string>();
-  for (const line of r.stdout.split('\n')) {
-    const i = line.indexOf('=');
-    if (i > 0) kv.set(line.slice(0, i), line.slice(i + 1).trim());
-  }
-  if (kv.get('end') !== '1')
-    throw new AppError(
-      'HOST_COMMAND_FAILED',
-      `${ssh.h.user}@${ssh.h.host} accepted the login but could not run a shell command (exit ${r.code}): ${(r.stderr || r.stdout).trim().split('\n').slice(-3).join(' | ')}`,
-      { hint: `the account needs a POSIX login shell; log in as root (root@${ssh.h.host})` },
-    );
-  const f: HostFacts = {
-    uid: kv.get('uid') ?? '',
-    user: kv.get('user') ?? '',
-    os: kv.get('os') || 'an unknown system',
-    node: kv.get('node') ?? '',
-    npm: kv.get('npm') ?? '',
-    flock: kv.get('flock') ?? '',
-    shipped: kv.get('shipped') ?? '',
-    foreign: kv.get('foreign') === '1',
-  };
-  const debian = kv.get('debian');
-  if (debian) f.debian = debian;
-  const where = ssh.h.host;
-  if (f.uid !== '0')
-    throw new AppError(
-      'HOST_UNSUPPORTED',
-      `logged in on ${where} as ${f.user || ssh.h.user} (uid ${f.uid}): the quickstart needs root there (namespaces, routes, podman)`,
-      {
-        hint: `use root@${where} (as TripleO Quickstart does with its VIRTHOST), with your key in root's authorized_keys`,
-      },
-    );
-  if (!f.debian)
-    throw new AppError(
-      'HOST_UNSUPPORTED',
-      `${where} runs ${f.os}, not Debian: the host set-up installs Debian 12 packages with apt`,
-      {
-        hint: 'use a Debian 12 host',
-      },
-    );
-  const major = Number(/^v(\d+)\./.exec(f.node)?.[1] ?? 0);
-  if (major < 20 || !f.npm)
-    throw new AppError(
-      'HOST_UNSUPPORTED',
-      `${where} has ${f.node ? `Node.js ${f.node}` : 'no Node.js'}${f.npm ? '' : ' and no npm'}: the quickstart needs Node.js 20 or later with npm`,
-      {
-        hint: `install Node.js 20 on ${where} (e.g. the nodejs package of NodeSource's Debian repository), then run again`,
-      },
-    );
-  if (!f.flock)
-    throw new AppError('HOST_UNSUPPORTED', `${where} has no flock(1)`, {
-      hint: 'install util-linux (apt-get install util-linux)',
-    });
-  if (f.foreign)
-    throw new AppError(
-      'HOST_UNSUPPORTED',
-      `${dir} on ${where} exists, is not empty and was not made by the quickstart`,
-      {
-        hint: 'name an empty or new folder with --remote-dir (QUICKSTART_REMOTE_DIR), or move that one away',
-      },
-    );
-  return f;
+  return checkFacts(parseFacts(r, ssh.h), ssh.h, dir);
 }
 
 /** tarball packs the files (and the manifest the remote side uses to drop files no longer shipped). */
