@@ -33,6 +33,18 @@ done
 host=${host:-${VIRTHOST:-}}
 cd "$here"
 
+# install_matches_lock: node_modules has every package of package-lock.json at its version (optional
+# ones may be missing: npm skips those of other platforms).
+install_matches_lock() {
+  [ -f node_modules/.package-lock.json ] || return 1
+  node -e '
+    const read = (f) => JSON.parse(require("fs").readFileSync(f, "utf8")).packages ?? {};
+    const want = read("package-lock.json"), have = read("node_modules/.package-lock.json");
+    const stale = Object.entries(want).filter(([p, w]) => p !== "" && (have[p] ? have[p].version !== w.version : !w.optional));
+    process.exit(stale.length === 0 ? 0 : 1);
+  ' 2>/dev/null
+}
+
 # build_if_stale: the TypeScript build only when a source is newer than the built CLI.
 build_if_stale() {
   if [ ! -f dist/src/cli/run.js ] || [ -n "$(find src -newer dist/src/cli/run.js -name '*.ts' | head -1)" ]; then
@@ -44,19 +56,19 @@ build_if_stale() {
 case "$host" in
   ""|localhost|127.0.0.1|::1|"$(hostname)")
     if [ "$(id -u)" != 0 ]; then echo "quickstart.sh: run as root (namespaces, routes, podman)" >&2; exit 1; fi
-    # Host set-up is idempotent. npm ci only when node_modules is missing or older than the lock
-    # file. Its output goes to stderr, so that --json leaves stdout to the report.
+    # Host set-up is idempotent. npm ci only when node_modules does not hold what the lock file
+    # says (compared by content: a fresh checkout's lock file is always newer than an install), and
+    # never into a symlinked node_modules (setup-host.sh says why). Its output goes to stderr, so
+    # that --json leaves stdout to the report.
     skip_npm=0
-    if [ -f node_modules/.package-lock.json ] && [ ! package-lock.json -nt node_modules/.package-lock.json ]; then
-      skip_npm=1
-    fi
+    if [ -L node_modules ] || install_matches_lock; then skip_npm=1; fi
     OVERCLOUD_SKIP_NPM=$skip_npm ./scripts/setup-host.sh 2>&1 | sed 's/^/  /' >&2
     build_if_stale >&2
     exec bin/overcloud quickstart "${args[@]}"
     ;;
   *)
     # This machine only drives HOST: it needs Node.js and the built CLI, not the host set-up.
-    if [ ! -d node_modules ]; then npm ci --no-audit --no-fund --loglevel=error >&2; fi
+    if [ ! -L node_modules ] && ! install_matches_lock; then npm ci --no-audit --no-fund --loglevel=error >&2; fi
     build_if_stale >&2
     exec bin/overcloud quickstart "${args[@]}" "$host"
     ;;
