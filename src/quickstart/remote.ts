@@ -6,12 +6,9 @@
  * there with the same flags while its output streams back, then copy the run's results (its output,
  * report and `overcloudrc`) into a local folder.
  */
-import { spawn } from 'node:child_process';
-import { mkdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { basename, isAbsolute, join, relative, resolve } from 'node:path';
-import { createGzip } from 'node:zlib';
-import * as tar from 'tar-stream';
 import { AppError } from '../errors.js';
 import type { QuickstartConfig } from '../lab/config.js';
 import { cmd } from '../lab/exec.js';
@@ -20,9 +17,9 @@ import { packageRoot } from '../util/paths.js';
 import { checkFacts, type HostFacts, parseFacts } from './host-facts.js';
 import { formatDuration } from './plan.js';
 import { parseHost, type RemoteHost, sshArgv, sshFailure } from './remote-host.js';
+import { collect, stream, tarball, untar } from './remote-io.js';
 import {
   fetchScript,
-  MARK_DIR,
   preflightScript,
   RESULT_FILES,
   runScript,
@@ -77,24 +74,6 @@ async function preflight(ssh: Ssh, dir: string): Promise<HostFacts> {
   return checkFacts(parseFacts(r, ssh.h), ssh.h, dir);
 }
 
-/** tarball packs the files (and the manifest the remote side uses to drop files no longer shipped). */
-async function tarball(files: ShipFile[]): Promise<Buffer> {
-  const pack = tar.pack();
-  const gz = pack.pipe(createGzip());
-  const chunks: Buffer[] = [];
-  gz.on('data', (b: Buffer) => chunks.push(b));
-  const done = new Promise<void>((res, rej) => {
-    gz.on('end', () => res());
-    gz.on('error', rej);
-  });
-  const manifest = Buffer.from(files.map((f) => `${f.path}\n`).join(''));
-  pack.entry({ name: `${MARK_DIR}/manifest`, mode: 0o644 }, manifest);
-  for (const f of files) pack.entry({ name: f.path, mode: f.mode }, await readFile(f.source));
-  pack.finalize();
-  await done;
-  return Buffer.concat(chunks);
-}
-
 /** remoteConfig: where the config is on HOST (inside the shipment) and what to add for it. */
 function remoteConfig(
   config: QuickstartConfig,
@@ -106,76 +85,6 @@ function remoteConfig(
   if (!rel.startsWith('..') && !isAbsolute(rel) && files.some((f) => f.path === rel)) return { path: rel };
   const path = `remote-configs/${basename(abs)}`;
   return { path, extra: { path, source: abs, mode: 0o644 } };
-}
-
-/** stream runs the ssh command, passing its output through as it comes; resolves with status and stdout. */
-function stream(argv: string[], input?: Buffer): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((res) => {
-    const [file, ...args] = argv;
-    const child = spawn(file as string, args, { stdio: [input ? 'pipe' : 'inherit', 'pipe', 'pipe'] });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout?.on('data', (b: Buffer) => {
-      out.push(b);
-      process.stdout.write(b);
-    });
-    child.stderr?.on('data', (b: Buffer) => {
-      err.push(b);
-      process.stderr.write(b);
-    });
-    child.on('error', (e) => res({ code: 127, stdout: '', stderr: String(e) }));
-    child.on('close', (code, signal) =>
-      res({
-        code: code ?? (signal ? 128 : 1),
-        stdout: Buffer.concat(out).toString('utf8'),
-        stderr: Buffer.concat(err).toString('utf8'),
-      }),
-    );
-    if (input && child.stdin) {
-      child.stdin.on('error', () => {});
-      child.stdin.end(input);
-    }
-  });
-}
-
-/** collect runs the ssh command quietly and returns its raw stdout. */
-function collect(argv: string[], input?: Buffer): Promise<{ code: number; stdout: Buffer; stderr: string }> {
-  return new Promise((res) => {
-    const [file, ...args] = argv;
-    const child = spawn(file as string, args, { stdio: ['pipe', 'pipe', 'pipe'] });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on('data', (b: Buffer) => out.push(b));
-    child.stderr.on('data', (b: Buffer) => err.push(b));
-    child.on('error', (e) => res({ code: 127, stdout: Buffer.alloc(0), stderr: String(e) }));
-    child.on('close', (code) =>
-      res({ code: code ?? 1, stdout: Buffer.concat(out), stderr: Buffer.concat(err).toString('utf8') }),
-    );
-    child.stdin.on('error', () => {});
-    child.stdin.end(input ?? Buffer.alloc(0));
-  });
-}
-
-async function untar(data: Buffer): Promise<Map<string, Buffer>> {
-  const files = new Map<string, Buffer>();
-  if (data.length === 0) return files;
-  const ex = tar.extract();
-  const done = new Promise<void>((res, rej) => {
-    ex.on('entry', (header, body, next) => {
-      const parts: Buffer[] = [];
-      body.on('data', (b: unknown) => parts.push(b as Buffer));
-      body.on('end', () => {
-        if (header.type === 'file') files.set(header.name, Buffer.concat(parts));
-        next();
-      });
-      body.resume();
-    });
-    ex.on('finish', () => res());
-    ex.on('error', rej);
-  });
-  ex.end(data);
-  await done;
-  return files;
 }
 
 function tail(text: string): string {
@@ -251,7 +160,10 @@ export async function runRemote(config: QuickstartConfig, o: RemoteOptions): Pro
   o.out(`[remote] ${login}: overcloud quickstart ${args.join(' ')}`);
   // A terminal on both ends: a pseudo-terminal there too, so that Ctrl-C stops the remote run.
   const tty = process.stdin.isTTY === true && process.stdout.isTTY === true && !o.json;
-  const run = await stream(sshArgv(h, { options: o.sshOptions, tty }, runScript(o.remoteDir, hash, args)));
+  const run = await stream(
+    sshArgv(h, { options: o.sshOptions, tty }, runScript(o.remoteDir, hash, args)),
+    tty,
+  );
   if (run.code === SSH_FAILED) throw sshFailure(h, run.stderr);
   if (run.code === TREE_BUSY || run.code === TREE_CHANGED)
     throw new AppError(
