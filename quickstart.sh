@@ -34,19 +34,24 @@ host=${host:-${VIRTHOST:-}}
 cd "$here"
 
 # install_matches_lock: node_modules has every package of package-lock.json at its version (optional
-# ones may be missing: npm skips those of other platforms).
+# ones may be missing: npm skips those of other platforms; so may development ones in a built package
+# shipped to a remote HOST, which has no src/ and only its runtime dependencies).
 install_matches_lock() {
   [ -f node_modules/.package-lock.json ] || return 1
   node -e '
-    const read = (f) => JSON.parse(require("fs").readFileSync(f, "utf8")).packages ?? {};
+    const fs = require("fs");
+    const read = (f) => JSON.parse(fs.readFileSync(f, "utf8")).packages ?? {};
     const want = read("package-lock.json"), have = read("node_modules/.package-lock.json");
-    const stale = Object.entries(want).filter(([p, w]) => p !== "" && (have[p] ? have[p].version !== w.version : !w.optional));
+    const built = !fs.existsSync("src");
+    const stale = Object.entries(want).filter(([p, w]) =>
+      p !== "" && (have[p] ? have[p].version !== w.version : !(w.optional || (built && w.dev))));
     process.exit(stale.length === 0 ? 0 : 1);
   ' 2>/dev/null
 }
 
 # build_if_stale: the TypeScript build only when a source is newer than the built CLI.
 build_if_stale() {
+  [ -d src ] || return 0 # a built package (as shipped to a remote HOST): dist/ is all there is
   if [ ! -f dist/src/cli/run.js ] || [ -n "$(find src -newer dist/src/cli/run.js -name '*.ts' | head -1)" ]; then
     echo "  [quickstart] building dist/ (npm run build)"
     npm run --silent build

@@ -199,6 +199,8 @@ async function copyBack(
     if (ok) for (const f of ['report.json', 'overcloudrc']) await rm(join(localDir, f), { force: true });
     return copied;
   }
+  // A failed run wrote no report: the lab folder's one (if any) is an older run's, so it stays there.
+  if (!ok) return copied;
   const r = await collect(sshArgv(ssh.h, { options: ssh.options }, fetchScript(config.lab.dir)));
   if (r.code === SSH_FAILED) throw sshFailure(ssh.h, r.stderr);
   if (r.code !== 0)

@@ -217,6 +217,29 @@ describe('quickstart on a remote HOST (test sshd on 127.0.0.1)', { timeout: 300_
     assert.ok(existsSync(join(remoteDir, 'remote-configs', 'remote-b.yml')));
   });
 
+  it("the shipped folder runs ./quickstart.sh on HOST itself, as the run's summary suggests", async () => {
+    const npmBefore = statSync(join(remoteDir, 'node_modules', '.package-lock.json')).mtimeMs;
+    const r = await new Promise<Result>((resolve) => {
+      const t0 = Date.now();
+      execFile(
+        join(remoteDir, 'quickstart.sh'),
+        ['--config', 'remote-configs/remote-b.yml', '--teardown'],
+        // Offline: should it wrongly decide to install, npm must fail here, not reach a registry.
+        { timeout: 120_000, env: { ...process.env, npm_config_offline: 'true' } },
+        (err, stdout, stderr) =>
+          resolve({ code: err ? Number(err.code ?? -1) : 0, stdout, stderr, ms: Date.now() - t0 }),
+      );
+    });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^teardown: nothing to remove$/m);
+    assert.doesNotMatch(
+      `${r.stdout}${r.stderr}`,
+      /npm ci|building dist/,
+      'no install, no build: it is a built package',
+    );
+    assert.equal(statSync(join(remoteDir, 'node_modules', '.package-lock.json')).mtimeMs, npmBefore);
+  });
+
   it("HOST's lab lock holds for remote runs too: exit 75 and the holder's message come back", async () => {
     // The lock of this lab on HOST (which is this machine), held by this test process.
     const lock = acquireLabLock(parseConfigText(configText, 'held.yml', '/'), 'test');

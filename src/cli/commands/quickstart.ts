@@ -20,7 +20,7 @@ interface QuickstartFlags {
   purge?: boolean;
   verbose?: boolean;
   json?: boolean;
-  sshOption: string[];
+  sshOption?: string[];
   remoteDir?: string;
   localDir?: string;
 }
@@ -71,8 +71,7 @@ export function registerQuickstart(program: Command): void {
     .option(
       '--ssh-option <Key=value>',
       'remote HOST: an ssh -o option, e.g. IdentityFile=~/.ssh/virthost (repeatable)',
-      (v: string, all: string[]) => [...all, checkSshOption(v)],
-      [] as string[],
+      (v: string, all: string[] | undefined) => [...(all ?? []), checkSshOption(v)],
     )
     .option(
       '--remote-dir <dir>',
@@ -83,7 +82,7 @@ export function registerQuickstart(program: Command): void {
     .action(async (host: string | undefined, flags: QuickstartFlags) => {
       if (flags.purge && !flags.teardown) throw new AppError('USAGE', '--purge goes with --teardown');
       const remote = !isLocalHost(host);
-      if (!remote && (flags.sshOption.length > 0 || flags.remoteDir || flags.localDir))
+      if (!remote && (flags.sshOption || flags.remoteDir || flags.localDir))
         throw new AppError('USAGE', '--ssh-option, --remote-dir and --local-dir go with a remote HOST');
       if (remote) parseHost(host as string); // bad HOST: a usage error before the config is read
       const config = await loadConfig(flags.config);
@@ -99,7 +98,7 @@ export function registerQuickstart(program: Command): void {
         throw new AppError('USAGE', `--remote-dir ${remoteDir}: must be an absolute path on HOST`);
       const r = await runRemote(config, {
         host: host as string,
-        sshOptions: flags.sshOption,
+        sshOptions: flags.sshOption ?? [],
         remoteDir,
         ...(flags.localDir ? { localDir: flags.localDir } : {}),
         teardown: flags.teardown === true,
