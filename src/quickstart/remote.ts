@@ -173,7 +173,9 @@ export async function runRemote(config: QuickstartConfig, o: RemoteOptions): Pro
     );
 
   const localDir = o.localDir ?? localDirFor(h, config);
-  const copied = await copyBack(ssh, config, o, localDir, run.stdout, run.code === 0);
+  // A pseudo-terminal ends lines with CRLF: the saved copy gets plain newlines.
+  const output = run.stdout.replace(/\r\n/g, '\n');
+  const copied = await copyBack(ssh, config, o, localDir, output, run.code === 0);
   o.out(`[remote] copied into ${localDir}: ${copied.join(', ')}`);
   if (run.code === 0 && !o.teardown)
     o.out(`[remote] tear down with: ./quickstart.sh --config ${config.path} --teardown ${o.host}`);
