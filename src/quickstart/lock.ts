@@ -54,6 +54,20 @@ export function holderOf(file: string): { pid?: number; text: string } {
   return m ? { pid: Number(m[1]), text } : { text };
 }
 
+/** openLockFile opens (creating) a lock file; a non-root user gets told why it cannot. */
+function openLockFile(file: string, dir: string, release: () => void): number {
+  try {
+    mkdirSync(dir, { recursive: true });
+    return openSync(file, constants.O_RDWR | constants.O_CREAT, 0o644);
+  } catch (e) {
+    release();
+    throw new AppError('LAB_FAILED', `cannot open the lab's lock file ${file}: ${(e as Error).message}`, {
+      hint: 'the quickstart runs as root (namespaces, routes, podman, and its locks in /run/lock)',
+      cause: e,
+    });
+  }
+}
+
 function tryLock(fd: number, file: string): boolean {
   const r = spawnSync('flock', ['-n', '-x', '-E', String(FLOCK_BUSY), '3'], {
     stdio: ['ignore', 'ignore', 'pipe', fd],
@@ -71,14 +85,13 @@ function tryLock(fd: number, file: string): boolean {
  * and the pid that holds it. `what` says what this run is (written for the next one to read).
  */
 export function acquireLabLock(config: QuickstartConfig, what: string, dir = LOCK_DIR): LabLock {
-  mkdirSync(dir, { recursive: true });
   const fds: number[] = [];
   const release = (): void => {
     for (const fd of fds.splice(0)) closeSync(fd);
   };
   const files = lockFiles(config, dir);
   for (const file of files) {
-    const fd = openSync(file, constants.O_RDWR | constants.O_CREAT, 0o644);
+    const fd = openLockFile(file, dir, release);
     let locked = false;
     try {
       locked = tryLock(fd, file);
