@@ -68,7 +68,11 @@ fi
 # Node dependencies (and the TypeScript build, through the package's prepare script).
 # OVERCLOUD_SKIP_NPM=1: the caller (quickstart.sh, on a checkout already installed) skips npm ci,
 # which would delete and reinstall node_modules under anything running from this checkout.
-if [ -f package.json ] && [ "${OVERCLOUD_SKIP_NPM:-}" != 1 ]; then
+# A node_modules that is a symlink is another checkout's install (a git worktree sharing it): npm ci
+# would empty the folder it points to under whoever uses it, so it is left alone.
+if [ -L node_modules ] && [ "${OVERCLOUD_SKIP_NPM:-}" != 1 ]; then
+  log "node_modules is a symlink to $(readlink -f node_modules): not reinstalling someone else's install"
+elif [ -f package.json ] && [ "${OVERCLOUD_SKIP_NPM:-}" != 1 ]; then
   log "npm ci"
   npm ci --no-audit --no-fund --loglevel=error
 fi

@@ -63,6 +63,14 @@ export type ErrorCode =
   | 'LAB_UNSAFE'
   | 'LAB_FAILED'
   | 'QUICKSTART_STAGE_FAILED'
+  | 'QUICKSTART_LOCKED'
+  // quickstart on a remote HOST
+  | 'HOST_UNREACHABLE'
+  | 'HOST_AUTH_REFUSED'
+  | 'HOST_KEY_MISMATCH'
+  | 'HOST_UNSUPPORTED'
+  | 'HOST_BUSY'
+  | 'HOST_COMMAND_FAILED'
   | 'INTERNAL';
 
 const USAGE_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
@@ -83,8 +91,17 @@ const USAGE_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'QUICKSTART_CONFIG_INVALID',
 ]);
 
+/**
+ * "Busy, try again later" (sysexits' EX_TEMPFAIL): another quickstart holds the lab or the remote
+ * checkout. Scripts can tell it apart from a failure (1) and from bad input (2).
+ */
+export const EXIT_BUSY = 75;
+const BUSY_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['QUICKSTART_LOCKED', 'HOST_BUSY']);
+
 export interface AppErrorOptions {
   cause?: unknown;
+  /** The exit status to use instead of the code's (e.g. a remote command's own status). */
+  exitStatus?: number;
   /** A hint printed under the message: what the user can do about it. */
   hint?: string;
   /** Extra structured detail (for `--json` output and logs). */
@@ -96,6 +113,7 @@ export class AppError extends Error {
   readonly code: ErrorCode;
   readonly hint: string | undefined;
   readonly detail: unknown;
+  readonly #exitStatus: number | undefined;
 
   constructor(code: ErrorCode, message: string, options: AppErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -103,10 +121,13 @@ export class AppError extends Error {
     this.code = code;
     this.hint = options.hint;
     this.detail = options.detail;
+    this.#exitStatus = options.exitStatus;
   }
 
-  /** exitStatus maps the code to the CLI's exit status: 2 for bad input, 1 for everything else. */
+  /** exitStatus maps the code to the CLI's exit status: 2 for bad input, 75 for busy, else 1. */
   get exitStatus(): number {
+    if (this.#exitStatus !== undefined) return this.#exitStatus;
+    if (BUSY_CODES.has(this.code)) return EXIT_BUSY;
     return USAGE_CODES.has(this.code) ? 2 : 1;
   }
 }
