@@ -79,6 +79,11 @@ export async function shipList(root: string): Promise<ShipFile[]> {
   }
   for (const p of await walk(join(root, 'dist', 'src'), join(root, 'dist', 'src'), false))
     paths.add(`dist/src/${p}`);
+  // The one-file bundle bin/overcloud prefers (tar keeps its mtime, so it stays newer there too).
+  const [bundle, entry] = await Promise.all(
+    ['overcloud.mjs', 'src/cli/run.js'].map((f) => lstat(join(root, 'dist', f)).catch(() => undefined)),
+  );
+  if (bundle && entry && bundle.mtimeMs > entry.mtimeMs) paths.add('dist/overcloud.mjs');
   const files: ShipFile[] = [];
   for (const path of [...paths].sort()) {
     const source = join(root, path);
