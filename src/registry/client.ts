@@ -131,20 +131,8 @@ export class RegistryClient {
    * at its end (DIGEST_MISMATCH / SIZE_MISMATCH) and the last chunk is never released.
    */
   blobReader(repo: string, desc: Descriptor, what: string, onBytes?: (n: number) => void): Readable {
-    const source = resumableGet(
-      (req) => this.http.send(req),
-      {
-        method: 'GET',
-        url: `/v2/${repo}/blobs/${desc.digest}`,
-        scope: [pullScope(repo)],
-        ok: [200, 206],
-        what: `fetching ${what}`,
-      },
-      this.retry,
-      onBytes,
-    );
     return pipeline(
-      source,
+      this.blobBytes(repo, desc, what, onBytes),
       new DigestVerifier(desc.digest, desc.size, what),
       new HoldLast(),
       () => {},
@@ -156,21 +144,29 @@ export class RegistryClient {
    * verified on its own: a caller reading a blob in ranges hashes them in order (copyBlobChunked).
    */
   blobRange(repo: string, desc: Descriptor, start: number, end: number, what: string): Readable {
-    return Readable.from(
-      resumableGet(
-        (req) => this.http.send(req),
-        {
-          method: 'GET',
-          url: `/v2/${repo}/blobs/${desc.digest}`,
-          scope: [pullScope(repo)],
-          ok: [200, 206],
-          what: `fetching ${what}`,
-        },
-        this.retry,
-        undefined,
-        { start, end },
-      ),
-      { objectMode: false },
+    return Readable.from(this.blobBytes(repo, desc, what, undefined, { start, end }), { objectMode: false });
+  }
+
+  /** blobBytes is the GET of a blob (or a range of it) that resumes where a broken download stopped. */
+  private blobBytes(
+    repo: string,
+    desc: Descriptor,
+    what: string,
+    onBytes?: (n: number) => void,
+    range?: { start: number; end: number },
+  ): AsyncGenerator<Buffer> {
+    return resumableGet(
+      (req) => this.http.send(req),
+      {
+        method: 'GET',
+        url: `/v2/${repo}/blobs/${desc.digest}`,
+        scope: [pullScope(repo)],
+        ok: [200, 206],
+        what: `fetching ${what}`,
+      },
+      this.retry,
+      onBytes,
+      range,
     );
   }
 
