@@ -128,7 +128,7 @@ export function reportFromRun(run: AnsibleRun, nodes: string[]): ApplyReport {
     });
   for (const node of nodes) {
     const mine = run.results.filter((r) => r.node === node);
-    const predicted = mine.find((r) => r.phase === 'config')?.counts ?? {};
+    const predicted = mine.find((r) => r.phase === 'pull')?.counts ?? {};
     for (const step of STEPS) {
       const applied = mine.find((r) => r.phase === 'apply' && r.step === step);
       const c: Counts | undefined = applied ? applied.counts?.[step] : predicted[step];

@@ -100,7 +100,11 @@ const result = (reg: string): string =>
 
 const paunch = (args: string): string => `{{ overcloud_command + ['paunch', ${args}] }}`;
 
-/** deployStepsPlaybook is one play: pull, config, then steps 1..5, each a barrier across nodes. */
+/**
+ * deployStepsPlaybook is one play: pull (and predict), config, then steps 1..5; each task is a barrier
+ * across the nodes, so every pull succeeds before any config changes, and every node finishes step N
+ * before any starts step N+1.
+ */
 export function deployStepsPlaybook(): unknown[] {
   const dir = "'--node-dir', overcloud_node_dir";
   const steps = STEPS.map((step) => ({
@@ -110,8 +114,8 @@ export function deployStepsPlaybook(): unknown[] {
         `'apply', '--step', '${step}', ${dir}, '--health-timeout', overcloud_health_timeout | string`,
       ),
     },
-    // Predicted by the config phase: a step with nothing to do on a node costs no connection.
-    when: `${step} in ${result('overcloud_config')}.steps`,
+    // Predicted by the pull phase: a step with nothing to do on a node costs no connection.
+    when: `${step} in ${result('overcloud_pull')}.steps`,
     register: `overcloud_step_${step}`,
     changed_when: `${result(`overcloud_step_${step}`)}.changed | default(false)`,
   }));
@@ -124,7 +128,7 @@ export function deployStepsPlaybook(): unknown[] {
       any_errors_fatal: true,
       tasks: [
         {
-          name: 'Store the node plan and pull the images this node lacks',
+          name: 'Store the node plan, pull the images this node lacks, find the work to do',
           'ansible.builtin.command': {
             argv: "{{ overcloud_command + ['paunch', 'pull', '--node-dir', overcloud_node_dir, '--pull', overcloud_pull] + (overcloud_insecure_registries | map('regex_replace', '^', '--insecure-registry=') | list) }}",
             // base64: Ansible would otherwise turn the JSON text into a mapping when templating.
@@ -135,8 +139,9 @@ export function deployStepsPlaybook(): unknown[] {
           changed_when: `${result('overcloud_pull')}.changed | default(false)`,
         },
         {
-          name: 'Write the config files and find the steps with work',
+          name: 'Write the config files (only where they differ from the plan)',
           'ansible.builtin.command': { argv: paunch(`'config', ${dir}`) },
+          when: `${result('overcloud_pull')}.config`,
           register: 'overcloud_config',
           changed_when: `${result('overcloud_config')}.changed | default(false)`,
         },

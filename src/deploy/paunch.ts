@@ -18,6 +18,7 @@ import { writeFileAtomic } from '../util/atomic.js';
 import { type ApplyReport, emptyCounts, syncConfig } from './apply.js';
 import { describe, diffStep, needsWork } from './diff.js';
 import type { Runner } from './exec.js';
+import { driftScript } from './files.js';
 import { localConnection } from './node.js';
 import { nodePlanDoc, parseNodePlanDoc } from './node-plan-doc.js';
 import { type NodePlan, STEPS } from './plan.js';
@@ -35,9 +36,11 @@ export interface PaunchResult {
   pulled?: string[];
   pullErrors?: string[];
   changedFiles?: string[];
-  /** config: the steps that have work on this node (the others are skipped by the playbook). */
+  /** pull: whether the config files on disk differ from the plan (else the config phase is skipped). */
+  config?: boolean;
+  /** pull: the steps that have work on this node (the others are skipped by the playbook). */
   steps?: number[];
-  /** config: the predicted actions per step; apply: the actions done in its step. */
+  /** pull: the predicted actions per step; apply: the actions done in its step. */
   counts?: Record<string, Counts>;
   failure?: StepFailure;
 }
@@ -95,7 +98,12 @@ export function decodePlan(input: string): string {
   return t.startsWith('{') ? t : Buffer.from(t, 'base64').toString('utf8');
 }
 
-/** paunchPull stores the node's plan and pulls the images it lacks; nothing else changes. */
+/**
+ * paunchPull stores the node's plan, pulls the images it lacks, and then, reading only, predicts every
+ * step (carrying "recreated" forward as a dry run does) and checks whether the config files on disk
+ * differ. The playbook skips the config phase and the steps with nothing to do, so a no-op deploy is
+ * this one call per node.
+ */
 export async function paunchPull(
   ctx: Context,
   planText: string,
@@ -115,24 +123,11 @@ export async function paunchPull(
   const { pulled, errors } = await pullMissing(s, opts);
   for (const p of pulled) ctx.out(`[pull] ${p}`);
   for (const e of errors) ctx.out(`[pull] FAILED ${e}`);
-  return {
-    node: plan.node.name,
-    phase: 'pull',
-    changed: pulled.length > 0,
-    pulled,
-    ...(errors.length > 0 ? { pullErrors: errors } : {}),
-  };
-}
+  const base = { node: plan.node.name, phase: 'pull' as const, changed: pulled.length > 0, pulled };
+  if (errors.length > 0) return { ...base, pullErrors: errors };
 
-/**
- * paunchConfig writes the config files and predicts every step from the node's state, carrying
- * "recreated" forward as a dry run does, so the playbook can skip the steps with nothing to do.
- */
-export async function paunchConfig(ctx: Context): Promise<PaunchResult> {
-  const plan = await loadPlan(ctx.nodeDir);
-  const s = await nodeState(ctx, plan);
-  const changedFiles = await syncConfig(s);
-  for (const f of changedFiles) ctx.out(`[config] ${f}`);
+  const drift = await s.conn.shell(driftScript(plan), { timeoutMs: 60_000 });
+  const configDrift = drift.stdout.split('\n').filter((l) => l.startsWith('differs '));
   const recreated = new Set<string>();
   const steps: number[] = [];
   const counts: Record<string, Counts> = {};
@@ -150,16 +145,23 @@ export async function paunchConfig(ctx: Context): Promise<PaunchResult> {
   const idle = STEPS.filter((x) => !steps.includes(x));
   const unchanged = idle.reduce((n, x) => n + (counts[x]?.unchanged ?? 0), 0);
   ctx.out(
-    `[steps] ${plan.node.name}: ${steps.length > 0 ? `work in step ${steps.join(', ')}` : 'nothing to do'}${idle.length > 0 ? `; step ${idle.join(', ')} unchanged (${unchanged} containers)` : ''}`,
+    `[steps] ${plan.node.name}: ${configDrift.length > 0 ? `config differs (${configDrift.length}); ` : ''}${steps.length > 0 ? `work in step ${steps.join(', ')}` : 'no step has work'}${idle.length > 0 ? `; step ${idle.join(', ')} unchanged (${unchanged} containers)` : ''}`,
   );
-  return {
-    node: plan.node.name,
-    phase: 'config',
-    changed: changedFiles.length > 0,
-    changedFiles,
-    steps,
-    counts,
-  };
+  return { ...base, config: configDrift.length > 0, steps, counts };
+}
+
+/** paunchConfig writes the config files of the stored plan (docker-puppet's part). */
+export async function paunchConfig(ctx: Context): Promise<PaunchResult> {
+  const plan = await loadPlan(ctx.nodeDir);
+  const changedFiles = await syncConfig({
+    conn: localConnection(plan.node, ctx.run),
+    plan,
+    observed: [],
+    images: new Map(),
+    recreated: new Set(),
+  });
+  for (const f of changedFiles) ctx.out(`[config] ${f}`);
+  return { node: plan.node.name, phase: 'config', changed: changedFiles.length > 0, changedFiles };
 }
 
 /** paunchApply carries out one step on this node: diff, remove, run, exec, health waits. */

@@ -187,7 +187,16 @@ export async function labUp(spec: LabSpec): Promise<Lab> {
       await sh(['ip', '-n', uc.ns, 'link', 'set', b, 'master', 'br0']);
       await sh(['ip', '-n', uc.ns, 'link', 'set', b, 'up']);
 
-      for (const sub of ['storage', 'run', 'tmp', 'networks', 'fs/config-data', 'fs/kolla', 'fs/log', 'fs/tripleo'])
+      for (const sub of [
+        'storage',
+        'run',
+        'tmp',
+        'networks',
+        'fs/config-data',
+        'fs/kolla',
+        'fs/log',
+        'fs/tripleo',
+      ])
         await mkdir(join(n.dir, sub), { recursive: true });
       const confs = podmanConfs(n.dir, baseConf);
       await writeFile(join(n.dir, 'storage.conf'), confs.storage);

@@ -38,7 +38,7 @@ export function registerPaunch(program: Command): void {
 
   paunch
     .command('pull')
-    .description('store the node plan read from stdin (JSON or base64) and pull the images this node lacks')
+    .description('store the node plan read from stdin (JSON or base64), pull the images this node lacks, say what has work')
     .option(...nodeDirOption)
     .option('--pull <policy>', 'missing (default) or always', 'missing')
     .option('--insecure-registry <host>', 'registry reached over plain HTTP; repeatable', collect, [])
@@ -58,7 +58,7 @@ export function registerPaunch(program: Command): void {
 
   paunch
     .command('config')
-    .description('write the config files of the stored plan and say which steps have work')
+    .description('write the config files of the stored plan where they differ')
     .option(...nodeDirOption)
     .exitOverride()
     .action(async (flags: { nodeDir: string }) => {
