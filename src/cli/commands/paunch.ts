@@ -38,7 +38,9 @@ export function registerPaunch(program: Command): void {
 
   paunch
     .command('pull')
-    .description('store the node plan read from stdin (JSON or base64), pull the images this node lacks, say what has work')
+    .description(
+      'store the node plan read from stdin (JSON or base64), pull the images this node lacks, say what has work',
+    )
     .option(...nodeDirOption)
     .option('--pull <policy>', 'missing (default) or always', 'missing')
     .option('--insecure-registry <host>', 'registry reached over plain HTTP; repeatable', collect, [])
