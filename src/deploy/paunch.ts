@@ -17,7 +17,7 @@ import { AppError } from '../errors.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { type ApplyReport, emptyCounts, syncConfig } from './apply.js';
 import { describe, diffStep, needsWork } from './diff.js';
-import type { Runner } from './exec.js';
+import { describeFailure, type Runner } from './exec.js';
 import { driftScript } from './files.js';
 import { localConnection } from './node.js';
 import { nodePlanDoc, parseNodePlanDoc } from './node-plan-doc.js';
@@ -127,6 +127,11 @@ export async function paunchPull(
   if (errors.length > 0) return { ...base, pullErrors: errors };
 
   const drift = await s.conn.shell(driftScript(plan), { timeoutMs: 60_000 });
+  if (drift.code !== 0)
+    throw new AppError(
+      'NODE_COMMAND_FAILED',
+      `node ${plan.node.name}: checking the config files failed: ${describeFailure(drift)}`,
+    );
   const configDrift = drift.stdout.split('\n').filter((l) => l.startsWith('differs '));
   const recreated = new Set<string>();
   const steps: number[] = [];

@@ -497,6 +497,11 @@ export function summaryLines(config: QuickstartConfig, report: QuickstartReport,
     `  nsenter --net=/run/netns/${topo.undercloud.ns} ssh -F ${paths.sshConfig} ${topo.nodes[0]?.name ?? 'NODE'} podman ps`,
     `  nsenter --net=/run/netns/${topo.undercloud.ns} bin/overcloud container image list ${topo.undercloudRegistry}`,
     `  less ${paths.logs}/deploy.log      # every stage's full output is in ${paths.logs}/`,
+    ...(config.deploy.driver === 'ansible'
+      ? [
+          `  cd ${paths.stackDir}/config-download && nsenter --net=/run/netns/${topo.undercloud.ns} ansible-playbook deploy_steps_playbook.yaml    # the deploy, by hand`,
+        ]
+      : []),
     `  ./quickstart.sh --config ${config.path} --teardown    # remove the lab (add --purge for the images too)`,
   ];
   return lines;
