@@ -104,7 +104,10 @@ export async function runPlaybook(dir: string, run: Runner, out: (l: string) => 
     timeoutMs: 4 * 3_600_000,
     onLine: (l) => foldEvent(folded, l, out),
   });
-  if (r.code === 127 || (r.code !== 0 && folded.results.length === 0 && folded.errors.length === 0)) {
+  // A non-zero exit must be explained by a node's failure; anything else is Ansible's own trouble.
+  const explained =
+    folded.errors.length > 0 || folded.results.some((x) => x.failure || (x.pullErrors?.length ?? 0) > 0);
+  if (r.code === 127 || (r.code !== 0 && !explained)) {
     throw new AppError(
       'NODE_COMMAND_FAILED',
       `ansible-playbook failed (exit ${r.code ?? r.signal}) in ${dir}: ${r.stderr.trim().split('\n').slice(-5).join(' | ')}`,
