@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { AppError } from '../errors.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { type ApplyReport, emptyCounts, syncConfig } from './apply.js';
-import { describe, diffStep, needsWork } from './diff.js';
+import { describe, diffStep, needsWork, predictSteps } from './diff.js';
 import { describeFailure, type Runner } from './exec.js';
 import { driftScript } from './files.js';
 import { localConnection } from './node.js';
@@ -133,18 +133,13 @@ export async function paunchPull(
       `node ${plan.node.name}: checking the config files failed: ${describeFailure(drift)}`,
     );
   const configDrift = drift.stdout.split('\n').filter((l) => l.startsWith('differs '));
-  const recreated = new Set<string>();
   const steps: number[] = [];
   const counts: Record<string, Counts> = {};
-  for (const step of STEPS) {
-    const d = diffStep(plan, step, s.observed, s.images, recreated);
+  for (const d of predictSteps(plan, s.observed, s.images)) {
     const c = emptyCounts();
-    for (const a of d.actions) {
-      c[a.kind]++;
-      if (a.kind === 'create' || a.kind === 'replace') recreated.add(a.container.name);
-    }
-    counts[step] = c;
-    if (needsWork(d)) steps.push(step);
+    for (const a of d.actions) c[a.kind]++;
+    counts[d.step] = c;
+    if (needsWork(d)) steps.push(d.step);
   }
   await saveRun(ctx.nodeDir, []);
   const idle = STEPS.filter((x) => !steps.includes(x));
