@@ -5,7 +5,8 @@
  * `overcloud paunch` results into the same report the SSH engine gives (counts, pulls, config files,
  * the failing container with its logs). Events are parsed by `foldEvent` (pure).
  */
-import { mkdir } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { AppError } from '../errors.js';
 import { writeFileAtomic } from '../util/atomic.js';
@@ -91,19 +92,37 @@ export function recapLines(stats: AnsibleRun['stats']): string[] {
     );
 }
 
-/** runPlaybook runs the folder's playbook and folds its events. */
+/**
+ * runPlaybook runs the folder's playbook and folds its events. For this run only, each node gets one
+ * SSH ControlMaster in a private folder (every later task rides on it instead of a new handshake);
+ * the masters are told to exit when the playbook ends, and would idle out after 60 s if we were killed.
+ */
 export async function runPlaybook(dir: string, run: Runner, out: (l: string) => void): Promise<AnsibleRun> {
   const folded: AnsibleRun = { results: [], errors: [], stats: {} };
-  const r = await run(['ansible-playbook', '-i', INVENTORY, PLAYBOOK], {
-    cwd: dir,
-    env: {
-      ANSIBLE_CONFIG: join(dir, ANSIBLE_CFG),
-      ANSIBLE_STDOUT_CALLBACK: 'ansible.posix.jsonl',
-      ANSIBLE_NOCOLOR: '1',
-    },
-    timeoutMs: 4 * 3_600_000,
-    onLine: (l) => foldEvent(folded, l, out),
-  });
+  // Short on purpose: a unix socket path is limited to 108 bytes, and %C adds 40.
+  const controlDir = await mkdtemp(join(tmpdir(), 'oc-ans-'));
+  let r: Awaited<ReturnType<Runner>>;
+  try {
+    r = await run(['ansible-playbook', '-i', INVENTORY, PLAYBOOK], {
+      cwd: dir,
+      env: {
+        ANSIBLE_CONFIG: join(dir, ANSIBLE_CFG),
+        ANSIBLE_STDOUT_CALLBACK: 'ansible.posix.jsonl',
+        ANSIBLE_NOCOLOR: '1',
+        ANSIBLE_SSH_ARGS: '-o ControlMaster=auto -o ControlPersist=60s',
+        ANSIBLE_SSH_CONTROL_PATH_DIR: controlDir,
+        ANSIBLE_SSH_CONTROL_PATH: '%(directory)s/%%C',
+      },
+      timeoutMs: 4 * 3_600_000,
+      onLine: (l) => foldEvent(folded, l, out),
+    });
+  } finally {
+    for (const socket of await readdir(controlDir))
+      await run(['ssh', '-o', `ControlPath=${join(controlDir, socket)}`, '-O', 'exit', 'overcloud-node'], {
+        timeoutMs: 10_000,
+      });
+    await rm(controlDir, { recursive: true, force: true });
+  }
   // A non-zero exit must be explained by a node's failure; anything else is Ansible's own trouble.
   const explained =
     folded.errors.length > 0 || folded.results.some((x) => x.failure || (x.pullErrors?.length ?? 0) > 0);

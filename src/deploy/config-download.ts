@@ -151,7 +151,7 @@ export function deployStepsPlaybook(): unknown[] {
   ];
 }
 
-/** ansibleCfg: pipelining (one connection per task) and no ControlMaster (see the comment inside). */
+/** ansibleCfg: pipelining (one SSH session per task) and, for runs by hand, no ControlMaster (see inside). */
 export function ansibleCfg(opts: ConfigDownloadOptions): string {
   return [
     '# Written by overcloud deploy --config-download.',
@@ -166,6 +166,7 @@ export function ansibleCfg(opts: ConfigDownloadOptions): string {
     'pipelining = True',
     // Ansible's default ControlPath (~/.ansible/cp/<host hash>) is keyed by address: two labs in
     // different network namespaces can share addresses, and a persisting master would outlive the run.
+    // `overcloud deploy` overrides this with a ControlMaster in a private folder, closed after its run.
     'ssh_args = -o ControlMaster=no',
     '',
   ].join('\n');

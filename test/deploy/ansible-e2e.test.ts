@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { parse } from 'yaml';
 import type { ContainerRow } from '../../src/deploy/ops.js';
+import { run } from '../support/exec.js';
 import { type CliResult, overcloud } from './cli.js';
 import { pushServiceImages } from './images.js';
 import { type Lab, labUp } from './lab.js';
@@ -133,6 +134,10 @@ ${extra}`,
       /\[ansible\] overcloud-novacompute-0: ok=1 changed=0 unreachable=0 failed=0 skipped=6/,
     );
     assert.deepEqual(changed(first, await list()), [], r.stdout);
+    // The run's SSH ControlMasters were told to exit: no ssh process is left in the undercloud.
+    const pids = (await run('ip', ['netns', 'pids', lab.undercloud.ns])).stdout.split('\n').filter(Boolean);
+    const left = pids.length ? (await run('ps', ['-o', 'args=', '-p', pids.join(',')])).stdout : '';
+    assert.doesNotMatch(left, /^ssh /m, left);
   });
 
   it('a changed parameter recreates exactly the containers that read it', async () => {
