@@ -9,6 +9,7 @@ import { registerContainer } from './commands/container.js';
 import { registerContainerImage } from './commands/container-image.js';
 import { registerDeploy } from './commands/deploy.js';
 import { registerImageBuild } from './commands/image-build.js';
+import { registerPaunch } from './commands/paunch.js';
 import { registerQuickstart } from './commands/quickstart.js';
 import { registerRegistry } from './commands/registry.js';
 import { registerValidate } from './commands/validate.js';
@@ -29,6 +30,7 @@ export function buildProgram(): Command {
   registerContainer(container);
   registerImageBuild(program.command('image').description('build container images').exitOverride());
   registerDeploy(program);
+  registerPaunch(program);
   registerQuickstart(program);
   registerValidate(program);
   registerRegistry(program.command('registry').description("the undercloud's local registry").exitOverride());

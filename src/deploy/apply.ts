@@ -36,7 +36,7 @@ export interface ApplyReport {
   failure?: StepFailure;
 }
 
-const emptyCounts = (): ApplyReport['counts'] => ({
+export const emptyCounts = (): ApplyReport['counts'] => ({
   create: 0,
   replace: 0,
   remove: 0,
@@ -44,6 +44,31 @@ const emptyCounts = (): ApplyReport['counts'] => ({
   exec: 0,
   'skip-exec': 0,
 });
+
+/** pullFailed is the error of a pull that failed on any node: raised before anything changed. */
+export function pullFailed(errors: string[]): AppError {
+  return new AppError(
+    'PULL_FAILED',
+    `cannot pull ${errors.length} image(s); nothing was changed:\n  ${errors.join('\n  ')}`,
+    {
+      hint: 'check the Docker*Image parameters and that the nodes can reach the registry (DockerInsecureRegistryAddress for plain HTTP)',
+    },
+  );
+}
+
+/** syncConfig writes one node's config files; it returns `node: what` for each thing it rewrote. */
+export async function syncConfig(s: NodeState): Promise<string[]> {
+  const r = await s.conn.shell(syncScript(s.plan), { timeoutMs: 120_000 });
+  if (r.code !== 0)
+    throw new AppError(
+      'NODE_COMMAND_FAILED',
+      `node ${s.conn.node.name}: writing config files failed: ${describeFailure(r)}`,
+    );
+  return r.stdout
+    .split('\n')
+    .filter((l) => l.startsWith('changed '))
+    .map((l) => `${s.conn.node.name}: ${l.slice(8)}`);
+}
 
 /** applyPlan converges all nodes (or, with dryRun, only reports what it would do). */
 export async function applyPlan(
@@ -67,33 +92,14 @@ export async function applyPlan(
     const pullStarted = Date.now();
     const pulls = await mapLimit(states, opts.concurrency, (s) => pullMissing(s, opts));
     const errors = pulls.flatMap((p) => p.errors);
-    if (errors.length > 0) {
-      throw new AppError(
-        'PULL_FAILED',
-        `cannot pull ${errors.length} image(s); nothing was changed:\n  ${errors.join('\n  ')}`,
-        {
-          hint: 'check the Docker*Image parameters and that the nodes can reach the registry (DockerInsecureRegistryAddress for plain HTTP)',
-        },
-      );
-    }
+    if (errors.length > 0) throw pullFailed(errors);
     report.pulled = pulls.flatMap((p) => p.pulled);
     for (const p of report.pulled) opts.out(`[pull] ${p}`);
     if (report.pulled.length > 0)
       opts.out(
         `[pull] ${report.pulled.length} image(s) in ${((Date.now() - pullStarted) / 1000).toFixed(1)} s`,
       );
-    const synced = await mapLimit(states, opts.concurrency, async (s) => {
-      const r = await s.conn.shell(syncScript(s.plan), { timeoutMs: 120_000 });
-      if (r.code !== 0)
-        throw new AppError(
-          'NODE_COMMAND_FAILED',
-          `node ${s.conn.node.name}: writing config files failed: ${describeFailure(r)}`,
-        );
-      return r.stdout
-        .split('\n')
-        .filter((l) => l.startsWith('changed '))
-        .map((l) => `${s.conn.node.name}: ${l.slice(8)}`);
-    });
+    const synced = await mapLimit(states, opts.concurrency, syncConfig);
     report.changedFiles = synced.flat();
     for (const f of report.changedFiles) opts.out(`[config] ${f}`);
   }

@@ -141,6 +141,24 @@ export function diffStep(
   return { step, actions: [...removals, ...actions] };
 }
 
+/**
+ * predictSteps diffs every step from one reading of a node, carrying "recreated" forward as a dry run
+ * does (a later step's exec runs when its target is created or replaced earlier).
+ */
+export function predictSteps(
+  plan: NodePlan,
+  observed: ObservedContainer[],
+  imageIds: ReadonlyMap<string, string>,
+): StepDiff[] {
+  const recreated = new Set<string>();
+  return STEPS.map((step) => {
+    const d = diffStep(plan, step, observed, imageIds, recreated);
+    for (const a of d.actions)
+      if (a.kind === 'create' || a.kind === 'replace') recreated.add(a.container.name);
+    return d;
+  });
+}
+
 /** isNoop tells whether a diff changes nothing. */
 export const isNoop = (d: StepDiff): boolean =>
   d.actions.every((a) => a.kind === 'unchanged' || a.kind === 'skip-exec');

@@ -21,6 +21,12 @@ export interface RunOptions {
   /** Written to stdin, then stdin is closed. */
   input?: string;
   timeoutMs?: number;
+  /** Each complete stdout line as it arrives (progress of long commands such as ansible-playbook). */
+  onLine?: (line: string) => void;
+  /** Working folder of the process. */
+  cwd?: string;
+  /** Added to (not replacing) this process's environment. */
+  env?: Record<string, string>;
 }
 
 export type Runner = (argv: string[], opts?: RunOptions) => Promise<ProcessResult>;
@@ -59,18 +65,30 @@ export const spawnRunner: Runner = (argv, opts = {}) =>
     const [cmd, ...args] = argv;
     const out = collector();
     const err = collector();
-    const child = spawn(cmd ?? '', args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(cmd ?? '', args, {
+      stdio: ['pipe', 'pipe', 'pipe'],
+      ...(opts.cwd === undefined ? {} : { cwd: opts.cwd }),
+      ...(opts.env === undefined ? {} : { env: { ...process.env, ...opts.env } }),
+    });
     let timedOut = false;
     let done = false;
     const timer = setTimeout(() => {
       timedOut = true;
       child.kill('SIGKILL');
     }, opts.timeoutMs ?? DEFAULT_TIMEOUT_MS);
-    child.stdout.on('data', (b: Buffer) => out.push(b));
+    let partial = '';
+    child.stdout.on('data', (b: Buffer) => {
+      out.push(b);
+      if (!opts.onLine) return;
+      const lines = (partial + b.toString('utf8')).split('\n');
+      partial = lines.pop() ?? '';
+      for (const l of lines) opts.onLine(l);
+    });
     child.stderr.on('data', (b: Buffer) => err.push(b));
     const finish = (code: number | null, signal: string | null): void => {
       if (done) return;
       done = true;
+      if (partial !== '') opts.onLine?.(partial);
       clearTimeout(timer);
       child.stdout.destroy();
       child.stderr.destroy();

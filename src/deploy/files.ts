@@ -46,3 +46,24 @@ export function syncScript(plan: NodePlan): string {
   }
   return `${lines.join('\n')}\n`;
 }
+
+/**
+ * driftScript checks, without writing, what syncScript would rewrite: it prints `differs <what>` for
+ * a missing host directory, a config volume whose stored hash differs, and a kolla file whose content
+ * differs. The Ansible driver skips its config phase on nodes where it prints nothing.
+ */
+export function driftScript(plan: NodePlan): string {
+  const lines = ['set -u'];
+  for (const d of plan.hostDirectories) lines.push(`[ -d ${q(d)} ] || echo ${q(`differs directory ${d}`)}`);
+  for (const v of plan.volumes) {
+    const marker = `${CONFIG_DATA_DIR}/${v.name}.md5sum`;
+    lines.push(
+      `[ "$(cat ${q(marker)} 2>/dev/null || true)" = ${q(v.hash)} ] || echo ${q(`differs config volume ${v.name}`)}`,
+    );
+  }
+  for (const k of plan.kolla)
+    lines.push(
+      `printf '%s' '${b64(k.content)}' | base64 -d | cmp -s - ${q(k.path)} || echo ${q(`differs kolla config ${k.path}`)}`,
+    );
+  return `${lines.join('\n')}\n`;
+}

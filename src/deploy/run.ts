@@ -3,8 +3,13 @@
  * `overcloud deploy` as a library call: load inputs, plan (pure), connect to the nodes, apply (or
  * only diff, with dryRun), record the node list. The Runner is injected: the CLI passes spawnRunner.
  */
+
+import { join } from 'node:path';
 import { AppError } from '../errors.js';
+import { packageRoot } from '../util/paths.js';
+import { reportFromRun, runPlaybook, writeConfigDownload } from './ansible.js';
 import { type ApplyReport, applyPlan } from './apply.js';
+import { configDownloadFiles, DEFAULT_NODE_DIR, PLAYBOOK } from './config-download.js';
 import type { Runner } from './exec.js';
 import { loadDeployInput } from './load.js';
 import { connectAll } from './node.js';
@@ -23,12 +28,25 @@ export interface DeployOptions {
   pull: 'missing' | 'always';
   concurrency: number;
   out: (line: string) => void;
+  /** ssh: our engine over SSH; ansible: write a config-download folder and run its playbook. */
+  driver?: 'ssh' | 'ansible';
+  /** ansible: the config-download folder (default <state dir>/config-download). */
+  outputDir?: string;
+  /** ansible: how a node starts `overcloud` (default: this installation, for nodes sharing its files). */
+  nodeCommand?: string[];
+  /** ansible: write the folder, do not run it. */
+  configDownloadOnly?: boolean;
 }
 
 export interface DeployResult {
   plan: DeployPlan;
   report: ApplyReport;
   durationMs: number;
+}
+
+/** thisOvercloud starts this very installation: right for nodes that share this machine's files. */
+export function thisOvercloud(): string[] {
+  return [process.execPath, join(packageRoot(), 'dist', 'src', 'cli', 'run.js')];
 }
 
 /** insecureRegistries reads DockerInsecureRegistryAddress (list or comma-separated string). */
@@ -57,19 +75,49 @@ export async function runDeploy(opts: DeployOptions, run: Runner): Promise<Deplo
     opts.out(
       `[note] not containerized, left to the host: ${plan.hostServices.map((s) => s.replace('OS::TripleO::Services::', '')).join(', ')}`,
     );
-  const conns = await connectAll(loaded.inventory.nodes, loaded.inventory.ssh, run);
+  const insecure = insecureRegistries(loaded.input.env.parameterDefaults);
   let report: ApplyReport;
-  try {
-    report = await applyPlan(plan, conns, {
-      dryRun: opts.dryRun,
-      healthTimeoutMs: opts.healthTimeoutMs,
-      pull: opts.pull,
-      insecureRegistries: insecureRegistries(loaded.input.env.parameterDefaults),
-      concurrency: opts.concurrency,
-      out: opts.out,
-    });
-  } finally {
-    await Promise.all(conns.map((c) => c.close()));
+  if (opts.driver === 'ansible') {
+    const outputDir = opts.outputDir ?? join(dir, 'config-download');
+    await writeConfigDownload(
+      outputDir,
+      configDownloadFiles(plan, loaded.inventory, {
+        stack: opts.stack,
+        nodeCommand: opts.nodeCommand ?? thisOvercloud(),
+        nodeDir: DEFAULT_NODE_DIR,
+        healthTimeoutS: Math.round(opts.healthTimeoutMs / 1000),
+        pull: opts.pull,
+        insecureRegistries: [...insecure].sort(),
+        forks: opts.concurrency,
+      }),
+    );
+    opts.out(`[config-download] ${outputDir}`);
+    if (opts.configDownloadOnly) {
+      opts.out(`config download written: cd ${outputDir} && ansible-playbook ${PLAYBOOK}`);
+      return {
+        plan,
+        report: reportFromRun({ results: [], errors: [], stats: {} }, []),
+        durationMs: Date.now() - started,
+      };
+    }
+    report = reportFromRun(
+      await runPlaybook(outputDir, run, opts.out),
+      plan.nodes.map((n) => n.node.name),
+    );
+  } else {
+    const conns = await connectAll(loaded.inventory.nodes, loaded.inventory.ssh, run);
+    try {
+      report = await applyPlan(plan, conns, {
+        dryRun: opts.dryRun,
+        healthTimeoutMs: opts.healthTimeoutMs,
+        pull: opts.pull,
+        insecureRegistries: insecure,
+        concurrency: opts.concurrency,
+        out: opts.out,
+      });
+    } finally {
+      await Promise.all(conns.map((c) => c.close()));
+    }
   }
   if (!opts.dryRun) {
     await saveRecord(dir, {

@@ -38,6 +38,8 @@ export interface QuickstartConfig {
     /** Written into the quickstart's own environment file, after `environments`. */
     parameterDefaults: Record<string, unknown>;
     healthTimeoutS: number;
+    /** ansible: `deploy --config-download` (TripleO's config-download); ssh: the engine's own SSH runner. */
+    driver: 'ansible' | 'ssh';
   };
   /** Stop after deploy when false; `overcloud validate` runs when true (and exists). */
   validate: boolean;
@@ -88,6 +90,7 @@ const Schema = z.strictObject({
       environments: z.array(z.string()).optional(),
       parameter_defaults: z.record(z.string(), z.unknown()).optional(),
       health_timeout: z.number().int().min(1).optional(),
+      driver: z.enum(['ansible', 'ssh']).optional(),
     })
     .optional(),
   validate: z.boolean().optional(),
@@ -188,6 +191,7 @@ export function parseConfig(file: YamlFile, cwd: string): QuickstartConfig {
       environments: d.deploy?.environments ?? ['environments/docker.yaml'],
       parameterDefaults: d.deploy?.parameter_defaults ?? {},
       healthTimeoutS: d.deploy?.health_timeout ?? 180,
+      driver: d.deploy?.driver ?? 'ansible',
     },
     validate: d.validate ?? true,
   };

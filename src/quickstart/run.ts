@@ -2,8 +2,9 @@
  * @module quickstart/run
  * The seed's workflow, stage by stage, on the lab: host checks, lab, registries, prepare, image
  * build (of exactly the images prepare listed) pushed "upstream", upload into the undercloud
- * registry, deploy onto the nodes over SSH, validate, summary. Each stage runs the real `overcloud`
- * CLI (inside the undercloud namespace when it talks to the lab), logs everything to
+ * registry, deploy onto the nodes (through Ansible by default, or the engine's SSH runner), validate,
+ * summary. Each stage runs the real `overcloud` CLI (inside the undercloud namespace when it talks to
+ * the lab), logs everything to
  * `<lab>/logs/<stage>.log`, and says whether it changed anything, so a second run can prove it
  * converged.
  */
@@ -117,12 +118,13 @@ const REQUIRED_TOOLS = [
   'mmdebstrap',
 ];
 
-async function stageHost(_ctx: Ctx): Promise<Omit<StageOutcome, 'name' | 'seconds'>> {
+async function stageHost(ctx: Ctx): Promise<Omit<StageOutcome, 'name' | 'seconds'>> {
   if (process.getuid?.() !== 0)
     throw new AppError('LAB_FAILED', 'the quickstart needs root (namespaces, routes, podman)');
   const missing: string[] = [];
-  for (const t of REQUIRED_TOOLS)
-    if ((await cmd(['sh', '-c', `command -v ${t}`])).code !== 0) missing.push(t);
+  const tools =
+    ctx.config.deploy.driver === 'ansible' ? [...REQUIRED_TOOLS, 'ansible-playbook'] : REQUIRED_TOOLS;
+  for (const t of tools) if ((await cmd(['sh', '-c', `command -v ${t}`])).code !== 0) missing.push(t);
   if (!existsSync('/usr/sbin/sshd')) missing.push('sshd (openssh-server)');
   const conf = (await readOr('/etc/containers/containers.conf')) ?? '';
   const settings = [
@@ -352,6 +354,10 @@ async function stageDeploy(ctx: Ctx): Promise<Omit<StageOutcome, 'name' | 'secon
     ...deployArgs(ctx),
     '--health-timeout',
     String(ctx.config.deploy.healthTimeoutS),
+    // TripleO's config-download: the playbook and its files stay in the stack folder for a look.
+    ...(ctx.config.deploy.driver === 'ansible'
+      ? ['--config-download', '--output-dir', stackFile(ctx, 'config-download')]
+      : []),
   ]);
   if (r.code !== 0) throw failed('deploy', r, ctx.log);
   const lines = r.stdout.trim().split('\n');
@@ -491,6 +497,11 @@ export function summaryLines(config: QuickstartConfig, report: QuickstartReport,
     `  nsenter --net=/run/netns/${topo.undercloud.ns} ssh -F ${paths.sshConfig} ${topo.nodes[0]?.name ?? 'NODE'} podman ps`,
     `  nsenter --net=/run/netns/${topo.undercloud.ns} bin/overcloud container image list ${topo.undercloudRegistry}`,
     `  less ${paths.logs}/deploy.log      # every stage's full output is in ${paths.logs}/`,
+    ...(config.deploy.driver === 'ansible'
+      ? [
+          `  cd ${paths.stackDir}/config-download && nsenter --net=/run/netns/${topo.undercloud.ns} ansible-playbook deploy_steps_playbook.yaml    # the deploy, by hand`,
+        ]
+      : []),
     `  ./quickstart.sh --config ${config.path} --teardown    # remove the lab (add --purge for the images too)`,
   ];
   return lines;

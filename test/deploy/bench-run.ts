@@ -1,7 +1,8 @@
 /**
  * @module test/deploy/bench-run
  * bench/deploy's body (not a test): in the netns lab, time the first deploy of the e2e topology, a
- * no-op re-deploy (median of 3), and the same no-op done the kolla-ansible/tripleo-ansible way: one
+ * no-op re-deploy (median of 3), the same no-op through our Ansible driver (`--config-download`,
+ * median of 3), and the same no-op done the kolla-ansible/tripleo-ansible way: one
  * `containers.podman.podman_container` task per container, through Ansible over SSH to the same nodes
  * (its second run is timed, so its own idempotency quirks are converged first).
  */
@@ -165,6 +166,22 @@ async function main(): Promise<void> {
     }
     const noop = [...noops].sort((a, b) => a - b)[1] as number;
 
+    // The same no-op through our Ansible driver (deploy --config-download): its first run only stores
+    // the node plans (nothing to change), then the median of 3.
+    const cdArgs = [...args, '--config-download'];
+    const cdFirst = await overcloud(lab, cdArgs);
+    if (cdFirst.code !== 0 || !/no changes/.test(cdFirst.stdout))
+      throw new Error(`config-download deploy changed something:\n${cdFirst.stdout}\n${cdFirst.stderr}`);
+    const cdNoops: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const r = await overcloud(lab, cdArgs);
+      if (r.code !== 0 || !/no changes/.test(r.stdout) || /changed=[1-9]/.test(r.stdout))
+        throw new Error(`config-download no-op changed something:\n${r.stdout}\n${r.stderr}`);
+      cdNoops.push(r.ms);
+      console.log(`no-op deploy --config-download #${i + 1}: ${seconds(r.ms)} s`);
+    }
+    const cdNoop = [...cdNoops].sort((a, b) => a - b)[1] as number;
+
     const { inventory, playbook, containers } = await ansibleFiles(lab, envFile, stateDir);
     /** ansible runs the playbook; it returns the time and the recap's changed= counts per host. */
     const ansible = async (): Promise<{ ms: number; changed: string }> => {
@@ -199,8 +216,19 @@ async function main(): Promise<void> {
     const ansibleNoop = second.ms;
     console.log(`ansible podman_container, no-op run: ${seconds(ansibleNoop)} s, changed=${second.changed}`);
     console.log(`speed-up of the no-op: ${(ansibleNoop / noop).toFixed(1)}x (goal: no-op < 5 s and >= 5x)`);
+
+    // A first deploy through --config-download on emptied nodes (containers and images gone), to set
+    // beside the SSH engine's first deploy above.
+    for (const n of lab.nodes) {
+      await lab.inNode(n, ['podman', 'rm', '-a', '-f', '-t', '0']);
+      await lab.inNode(n, ['podman', 'rmi', '-a', '-f']);
+    }
+    const cdDeploy = await overcloud(lab, cdArgs);
+    if (cdDeploy.code !== 0 || !/deploy complete: did create 10/.test(cdDeploy.stdout))
+      throw new Error(`config-download first deploy failed:\n${cdDeploy.stdout}\n${cdDeploy.stderr}`);
+    console.log(`first deploy --config-download: ${seconds(cdDeploy.ms)} s`);
     console.log(
-      `RESULT first_deploy_s=${seconds(first.ms)} noop_s=${seconds(noop)} ansible_noop_s=${seconds(ansibleNoop)}`,
+      `RESULT first_deploy_s=${seconds(first.ms)} noop_s=${seconds(noop)} ansible_noop_s=${seconds(ansibleNoop)} config_download_noop_s=${seconds(cdNoop)} config_download_first_deploy_s=${seconds(cdDeploy.ms)}`,
     );
   } finally {
     await lab.down();

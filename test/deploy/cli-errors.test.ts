@@ -3,11 +3,12 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { packageRoot } from '../../src/util/paths.js';
 import { type TmpTree, tmpTree } from '../support/tmp.js';
-import { smallEnv } from './fixtures.js';
+import { INVENTORY, smallEnv } from './fixtures.js';
 import { standInPath } from './stand-in.js';
 
 function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -26,6 +27,7 @@ describe('overcloud deploy input errors', () => {
   before(async () => {
     tmp = await tmpTree({
       'env.yaml': smallEnv(),
+      'inventory.yaml': INVENTORY,
       'bad-inventory.yaml': 'nodes:\n  - {name: a, role: Nope, address: 10.0.0.1}\n',
       'bad-def.yaml': 'resource_registry:\n  OS::TripleO::Services::Memcached: ./def.yaml\n',
       'def.yaml':
@@ -78,5 +80,46 @@ describe('overcloud deploy input errors', () => {
     ]);
     assert.equal(def.code, 2);
     assert.match(def.stderr, /def\.yaml: docker_config\.step_1\.memcached: .*netwrok/);
+  });
+
+  it('the Ansible flags: no --dry-run with --config-download, no --output-dir without it', async () => {
+    const dry = await cli(['deploy', '--dry-run', '--config-download', '--state-dir', tmp.path('state')]);
+    assert.equal(dry.code, 2);
+    assert.match(dry.stderr, /--dry-run goes without --config-download/);
+    const out = await cli(['deploy', '--output-dir', tmp.path('cd'), '--state-dir', tmp.path('state')]);
+    assert.equal(out.code, 2);
+    assert.match(out.stderr, /--output-dir and --node-command go with --config-download/);
+  });
+
+  it('--config-download-only writes the folder and touches no node', async () => {
+    const r = await cli([
+      'deploy',
+      '--templates',
+      standInPath(),
+      '-e',
+      standInPath('environments', 'docker.yaml'),
+      '-e',
+      tmp.path('env.yaml'),
+      '--inventory',
+      tmp.path('inventory.yaml'),
+      '--state-dir',
+      tmp.path('state'),
+      '--config-download-only',
+      '--output-dir',
+      tmp.path('cd'),
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(
+      r.stdout,
+      /config download written: cd .*\/cd && ansible-playbook deploy_steps_playbook\.yaml/,
+    );
+    assert.doesNotMatch(r.stdout, /\[ansible\]|no changes|deploy complete/);
+    for (const f of [
+      'ansible.cfg',
+      'inventory.yaml',
+      'deploy_steps_playbook.yaml',
+      'overcloud-controller-0/node-plan.json',
+    ])
+      assert.ok(existsSync(tmp.path(join('cd', f))), f);
   });
 });

@@ -1,28 +1,18 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { describe as describeAction, diffStep, isNoop } from '../../src/deploy/diff.js';
+import { describe as describeAction, diffStep, isNoop, predictSteps } from '../../src/deploy/diff.js';
 import { type NodePlan, planDeploy } from '../../src/deploy/plan.js';
 import { runArgs } from '../../src/deploy/podman-args.js';
 import { type Fixture, fixture, observedFrom, smallEnv } from './fixtures.js';
 
 const all = (n: NodePlan) => [...n.steps.values()].flat();
-const kinds = (
-  n: NodePlan,
-  observed: ReturnType<typeof observedFrom>,
-  images = new Map<string, string>(),
-) => {
-  const recreated = new Set<string>();
-  const out: string[] = [];
-  for (const step of [1, 2, 3, 4, 5]) {
-    const d = diffStep(n, step, observed, images, recreated);
-    for (const a of d.actions) {
-      if (a.kind === 'create' || a.kind === 'replace') recreated.add(a.container.name);
-      if (a.kind !== 'unchanged' && a.kind !== 'skip-exec')
-        out.push(`${step} ${describeAction(a).replace(/\s+/g, ' ')}`);
-    }
-  }
-  return out;
-};
+/** kinds lists what predictSteps would do on the node (unchanged entries left out). */
+const kinds = (n: NodePlan, observed: ReturnType<typeof observedFrom>, images = new Map<string, string>()) =>
+  predictSteps(n, observed, images).flatMap((d) =>
+    d.actions
+      .filter((a) => a.kind !== 'unchanged' && a.kind !== 'skip-exec')
+      .map((a) => `${d.step} ${describeAction(a).replace(/\s+/g, ' ')}`),
+  );
 
 describe('deploy diff (paunch apply decisions)', () => {
   let fx: Fixture;

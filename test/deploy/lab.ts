@@ -2,11 +2,11 @@
  * @module test/deploy/lab
  * Several isolated "hosts" on one machine: an undercloud network namespace with a bridge and a
  * registry, and nodes with their own namespace, address, sshd, podman storage and host folders (a
- * private mount namespace binds the node's own /var/lib/config-data, /var/lib/kolla/config_files and
- * /var/log/containers). The subnet 10.231.X.0/24 exists only inside the namespaces; the root namespace
+ * private mount namespace binds the node's own /var/lib/config-data, /var/lib/kolla/config_files,
+ * /var/log/containers and /var/lib/tripleo-config). The subnet 10.231.X.0/24 exists only inside the namespaces; the root namespace
  * gets an `unreachable` route for it first, so nothing can leak to the default gateway.
  * Everything (namespaces, route, processes, storage) is removed by `down`, also after failures,
- * except the three empty mount-point directories on the host (see below why).
+ * except the empty mount-point directories on the host (see below why).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { openSync } from 'node:fs';
@@ -15,7 +15,13 @@ import { join } from 'node:path';
 import { freePort } from '../support/distribution.js';
 import { run } from '../support/exec.js';
 
-export const MOUNTED_DIRS = ['/var/lib/config-data', '/var/lib/kolla/config_files', '/var/log/containers'];
+export const MOUNTED_DIRS = [
+  '/var/lib/config-data',
+  '/var/lib/kolla/config_files',
+  '/var/log/containers',
+  // The Ansible driver's node folder (`overcloud paunch --node-dir`) lives under it.
+  '/var/lib/tripleo-config',
+];
 
 export interface LabNode {
   name: string;
@@ -181,7 +187,16 @@ export async function labUp(spec: LabSpec): Promise<Lab> {
       await sh(['ip', '-n', uc.ns, 'link', 'set', b, 'master', 'br0']);
       await sh(['ip', '-n', uc.ns, 'link', 'set', b, 'up']);
 
-      for (const sub of ['storage', 'run', 'tmp', 'networks', 'fs/config-data', 'fs/kolla', 'fs/log'])
+      for (const sub of [
+        'storage',
+        'run',
+        'tmp',
+        'networks',
+        'fs/config-data',
+        'fs/kolla',
+        'fs/log',
+        'fs/tripleo',
+      ])
         await mkdir(join(n.dir, sub), { recursive: true });
       const confs = podmanConfs(n.dir, baseConf);
       await writeFile(join(n.dir, 'storage.conf'), confs.storage);
@@ -208,6 +223,7 @@ export async function labUp(spec: LabSpec): Promise<Lab> {
         [`${n.dir}/fs/config-data`, '/var/lib/config-data'],
         [`${n.dir}/fs/kolla`, '/var/lib/kolla/config_files'],
         [`${n.dir}/fs/log`, '/var/log/containers'],
+        [`${n.dir}/fs/tripleo`, '/var/lib/tripleo-config'],
       ]
         .map(([from, to]) => `mount --bind ${from} ${to}`)
         .join(' && ');

@@ -48,7 +48,13 @@ describe('quickstart config', () => {
       parallel: 3,
     });
     assert.deepEqual(c.deploy.environments, ['environments/docker.yaml']);
+    assert.equal(c.deploy.driver, 'ansible');
     assert.equal(c.validate, true);
+  });
+
+  it('deploy.driver: ansible or ssh, anything else names the line', () => {
+    assert.equal(parseConfigText(`${MINIMAL}deploy:\n  driver: ssh\n`, 'q.yml', '/').deploy.driver, 'ssh');
+    rejects(`${MINIMAL}deploy:\n  driver: salt\n`, /^q\.yml:6: deploy\.driver: /);
   });
 
   it('the shipped configs parse', async () => {
@@ -58,6 +64,7 @@ describe('quickstart config', () => {
         c.nodes.map((n) => n.role),
         ['Controller', 'Compute'],
       );
+      assert.equal(c.deploy.driver, 'ansible', `${f} deploys through Ansible`);
     }
   });
 

@@ -78,6 +78,9 @@ describe('quickstart end to end (config/ci_minimal.yml)', { timeout: 45 * 60_000
     assert.ok(ctl.containers >= 5, `controller runs ${ctl.containers} containers`);
     assert.equal(ctl.running, ctl.containers);
     assert.equal(ctl.healthy, ctl.containers);
+    // The deploy went through Ansible (deploy.driver: ansible in ci_minimal.yml).
+    const lab = (await loadConfig(CONFIG)).lab.dir;
+    assert.ok(existsSync(join(lab, 'stack', 'config-download', 'deploy_steps_playbook.yaml')));
     const validate = first.stages.find((s) => s.name === 'validate');
     assert.ok(validate);
     if (validate.skipped) process.stderr.write(`# note: ${validate.detail}\n`);
@@ -95,6 +98,11 @@ describe('quickstart end to end (config/ci_minimal.yml)', { timeout: 45 * 60_000
     assert.equal(second.converged, true);
     assert.match(r.stderr, /converged: this run changed nothing/);
     assert.match(second.stages.find((s) => s.name === 'deploy')?.detail ?? '', /^no changes:/);
+    // Ansible's own recap agrees: the last deploy changed nothing on any node.
+    const log = await readFile(join((await loadConfig(CONFIG)).lab.dir, 'logs', 'deploy.log'), 'utf8');
+    const last = log.slice(log.lastIndexOf('\n$ '));
+    assert.match(last, /\[ansible\] overcloud-controller-0: ok=1 changed=0 unreachable=0 failed=0/);
+    assert.match(last, /\[ansible\] overcloud-novacompute-0: ok=1 changed=0 unreachable=0 failed=0/);
   });
 
   it('--teardown removes namespaces, processes, routes, mounts and folders', async () => {

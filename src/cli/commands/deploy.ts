@@ -23,6 +23,10 @@ interface DeployFlags {
   dryRun?: boolean;
   healthTimeout: string;
   pull: string;
+  configDownload?: boolean;
+  configDownloadOnly?: boolean;
+  outputDir?: string;
+  nodeCommand?: string;
 }
 
 const collect = (v: string, acc: string[]): string[] => [...acc, v];
@@ -48,12 +52,27 @@ export function registerDeploy(program: Command): void {
       'missing: pull absent images (default); always: also re-pull present tags',
       'missing',
     )
+    .option(
+      '--config-download',
+      'deploy through Ansible: write the config-download folder and run its playbook (steps in lockstep, `overcloud paunch` on each node)',
+    )
+    .option('--config-download-only', 'write the config-download folder; do not run it')
+    .option('--output-dir <dir>', 'the config-download folder (default: <state dir>/config-download)')
+    .option(
+      '--node-command <cmd>',
+      'how a node starts overcloud, split on spaces (default: this installation; nodes must share its files)',
+    )
     .exitOverride()
     .action(async (flags: DeployFlags) => {
       if (!/^\d+$/.test(flags.healthTimeout))
         throw new AppError('USAGE', '--health-timeout must be a whole number of seconds');
       if (flags.pull !== 'missing' && flags.pull !== 'always')
         throw new AppError('USAGE', '--pull must be missing or always');
+      const ansible = flags.configDownload === true || flags.configDownloadOnly === true;
+      if (ansible && flags.dryRun)
+        throw new AppError('USAGE', "--dry-run goes without --config-download (it is the SSH engine's diff)");
+      if (!ansible && (flags.outputDir !== undefined || flags.nodeCommand !== undefined))
+        throw new AppError('USAGE', '--output-dir and --node-command go with --config-download');
       const result = await runDeploy(
         {
           templatesDir: typeof flags.templates === 'string' ? flags.templates : templatesPath(),
@@ -67,6 +86,12 @@ export function registerDeploy(program: Command): void {
           pull: flags.pull,
           concurrency: 16,
           out,
+          driver: ansible ? 'ansible' : 'ssh',
+          ...(flags.outputDir === undefined ? {} : { outputDir: flags.outputDir }),
+          ...(flags.nodeCommand === undefined
+            ? {}
+            : { nodeCommand: flags.nodeCommand.split(/\s+/).filter(Boolean) }),
+          configDownloadOnly: flags.configDownloadOnly === true,
         },
         spawnRunner,
       );
