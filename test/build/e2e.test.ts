@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { refreshSnapshot } from '../../src/build/apt.js';
 import { type BuildSummary, DEFAULT_CACHE_DIR, runImageBuild } from '../../src/build/builder.js';
+import { accountFor } from '../../src/build/users.js';
 import { renderLabelTemplate } from '../../src/images/tag-from-label.js';
 import { startRegistryServer } from '../../src/server/index.js';
 import { templatesPath } from '../../src/util/paths.js';
@@ -99,6 +100,39 @@ test('image build: base + memcached, redis, haproxy, keystone, mariadb build, re
       assert.equal(l['org.overcloud.user'], 'keystone');
     },
   );
+
+  await t.test("service users have kolla's fixed ids, also those their package created", async () => {
+    // keystone's package finds the account (openstack-pkg-tools checks getent); mariadb, redis
+    // and memcached's postinst run `adduser --system`, which must keep the existing account.
+    const expect: [string, string, string][] = [
+      ['keystone', 'keystone', '/var/lib/keystone'],
+      ['mariadb', 'mysql', '/var/lib/mysql'],
+      ['redis', 'redis', '/var/lib/redis'],
+      ['memcached', 'memcache', ''],
+    ];
+    for (const [img, user, folder] of expect) {
+      const a = accountFor(user);
+      assert.ok(a, `${user} has a fixed account`);
+      const script = `id ${user}; ${folder ? `stat -c '%U:%G %u' ${folder}` : 'true'}`;
+      const { stdout } = await run('podman', [
+        'run',
+        '--rm',
+        '--network=none',
+        '--entrypoint=/bin/sh',
+        image(img),
+        '-c',
+        script,
+      ]);
+      const [id, owner] = stdout.trim().split('\n');
+      assert.equal(
+        id,
+        `uid=${a.uid}(${user}) gid=${a.gid}(${user}) groups=${a.gid}(${user}),42400(kolla)`,
+        img,
+      );
+      if (folder)
+        assert.equal(owner, `${user}:${user} ${a.uid}`, `${img}: ${folder} owned by the package's user`);
+    }
+  });
 
   await t.test('nothing secret or host-specific is in the images', async () => {
     const check = [
