@@ -63,7 +63,9 @@ export async function buildImage(
       '--pull=never',
       '--squash',
       '--network=host',
-      '--format=docker',
+      // OCI, so the stored config is the one an OCI layout export and a push carry: its digest
+      // stays the image ID, which is how a push recognises an image the registry already has.
+      '--format=oci',
       '--iidfile',
       iidFile,
       ...mounts.flatMap(([src, dst]) => ['--volume', `${src}:${dst}:ro`]),
