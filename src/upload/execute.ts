@@ -4,6 +4,7 @@
  * mounts once their copy has landed, and each image's manifests once every blob it needs is in
  * place: children by digest, then the tag. A failure fails the images that need it, no others.
  */
+import type { Readable } from 'node:stream';
 import { errorMessage } from '../errors.js';
 import type { Descriptor } from '../oci/descriptor.js';
 import type { RegistrySession } from '../registry/index.js';
@@ -123,14 +124,18 @@ async function copyBlob(
   owner: string,
   progress: Progress,
 ): Promise<void> {
-  const src = session.client(c.sourceHost);
   const dst = session.client(c.destHost);
-  const what = `blob ${c.desc.digest} of ${c.sourceHost}/${c.sourceRepo}`;
+  const from = c.source?.name ?? `${c.sourceHost}/${c.sourceRepo}`;
+  const what = `blob ${c.desc.digest} of ${from}`;
+  const open = (): Readable => {
+    const onBytes = (n: number): void => progress.bytes(owner, n);
+    if (c.source) return c.source.blob(blobDesc(c.desc), onBytes);
+    return session.client(c.sourceHost).blobReader(c.sourceRepo, blobDesc(c.desc), what, onBytes);
+  };
   await withRetry(
     session.retryOptions,
     async () => {
-      const body = src.blobReader(c.sourceRepo, blobDesc(c.desc), what, (n) => progress.bytes(owner, n));
-      await dst.pushBlob(c.destRepo, blobDesc(c.desc), body);
+      await dst.pushBlob(c.destRepo, blobDesc(c.desc), open());
     },
     (e, attempt, wait) => progress.retry(what, attempt, errorMessage(e), wait),
   );
