@@ -198,6 +198,13 @@ async function exportStale(
     try {
       const m = await layout.manifest(local);
       if (m.kind !== 'image') throw new AppError('MANIFEST_UNSUPPORTED', `${local}: exported as an index`);
+      // The export goes by name; another build may have moved the name since this one tagged it.
+      if (m.manifest.config.digest !== `sha256:${t.id}`) {
+        throw new AppError(
+          'UPLOAD_FAILED',
+          `${local} is no longer image ${t.id.slice(0, 12)} (exported config ${m.manifest.config.digest}); build again`,
+        );
+      }
       resolved.push({
         task: {
           imagename: local,
