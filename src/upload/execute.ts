@@ -4,7 +4,6 @@
  * mounts once their copy has landed, and each image's manifests once every blob it needs is in
  * place: children by digest, then the tag. A failure fails the images that need it, no others.
  */
-import type { Readable } from 'node:stream';
 import { errorMessage } from '../errors.js';
 import type { Descriptor } from '../oci/descriptor.js';
 import type { RegistrySession } from '../registry/index.js';
@@ -13,6 +12,7 @@ import type { Limiter } from '../util/concurrency.js';
 import type { BlobCopy, BlobMount, ImagePlan, UploadPlan } from './model.js';
 import { describeImage } from './plan.js';
 import type { Progress } from './progress.js';
+import { registrySource } from './source.js';
 
 export interface ImageOutcome {
   source: string;
@@ -125,17 +125,16 @@ async function copyBlob(
   progress: Progress,
 ): Promise<void> {
   const dst = session.client(c.destHost);
-  const from = c.source?.name ?? `${c.sourceHost}/${c.sourceRepo}`;
-  const what = `blob ${c.desc.digest} of ${from}`;
-  const open = (): Readable => {
-    const onBytes = (n: number): void => progress.bytes(owner, n);
-    if (c.source) return c.source.blob(blobDesc(c.desc), onBytes);
-    return session.client(c.sourceHost).blobReader(c.sourceRepo, blobDesc(c.desc), what, onBytes);
-  };
+  const source = c.source ?? registrySource(session.client(c.sourceHost), c.sourceRepo);
+  const what = `blob ${c.desc.digest} of ${source.name}`;
   await withRetry(
     session.retryOptions,
     async () => {
-      await dst.pushBlob(c.destRepo, blobDesc(c.desc), open());
+      await dst.pushBlob(
+        c.destRepo,
+        blobDesc(c.desc),
+        source.blob(blobDesc(c.desc), (n) => progress.bytes(owner, n)),
+      );
     },
     (e, attempt, wait) => progress.retry(what, attempt, errorMessage(e), wait),
   );
