@@ -47,6 +47,7 @@ export type ErrorCode =
   | 'TLS_MISMATCH'
   | 'TAG_NOT_FOUND'
   | 'UPLOAD_FAILED'
+  | 'LAYOUT_INVALID'
   | 'TIMEOUT'
   // deploy
   | 'PULL_FAILED'

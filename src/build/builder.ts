@@ -17,7 +17,7 @@ import { imageLabels, type PlannedImage, planKeys, repoNames } from './keys.js';
 import { withLock } from './lock.js';
 import { selectImages } from './plan.js';
 import { bootstrapRootfs, buildImage, builtImages, importRootfs } from './podman.js';
-import { pushAll, tagMissing } from './publish.js';
+import { type PushSummary, pushAll, tagMissing } from './publish.js';
 import { filesRoot, loadRecipes, mainPackage, type Recipe, type Recipes } from './recipes.js';
 import { criticalPath, readDurations, writeDurations } from './schedule.js';
 import { Semaphore } from './semaphore.js';
@@ -54,6 +54,8 @@ export interface ImageResult {
 
 export interface BuildSummary {
   images: ImageResult[];
+  /** what --push did */
+  push?: PushSummary;
   seconds: number;
   snapshot: string;
 }
@@ -210,8 +212,16 @@ async function buildSelected(opts: BuildOptions, run: RunContext): Promise<Build
     new Map(images.filter((i) => i.status === 'built').map((i) => [i.name, i.seconds])),
   );
 
-  if (opts.push !== undefined) await pushAll(images, opts, cache, say);
-  return { images, seconds: (Date.now() - started) / 1000, snapshot: snapshot.hash };
+  const push =
+    opts.push === undefined
+      ? undefined
+      : await pushAll(images, { tag: opts.tag, push: opts.push }, cache, say);
+  return {
+    images,
+    seconds: (Date.now() - started) / 1000,
+    snapshot: snapshot.hash,
+    ...(push === undefined ? {} : { push }),
+  };
 }
 
 async function buildLayer(

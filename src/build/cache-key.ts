@@ -12,7 +12,7 @@ import { createHash } from 'node:crypto';
 import type { Recipe } from './recipes.js';
 
 /** Bump when the way a layer is produced changes (Containerfile shape, cleanup rules). */
-export const BUILD_FORMAT = 1;
+export const BUILD_FORMAT = 2;
 
 export interface KeyInputs {
   recipe: Recipe;

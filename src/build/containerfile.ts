@@ -5,6 +5,7 @@
  * the image's own instructions into one layer).
  */
 import type { Recipe } from './recipes.js';
+import { accountsScript, KOLLA_GROUP } from './users.js';
 
 /** Where the build mounts the run's apt lists (read-only; never part of a layer). */
 export const APT_LISTS_MOUNT = '/var/lib/overcloud-apt-lists';
@@ -54,6 +55,20 @@ export function installScript(recipe: Recipe, hygiene: Hygiene): string | undefi
   return `set -eu; export DEBIAN_FRONTEND=noninteractive; ${steps.join('; ')}`;
 }
 
+/**
+ * rootSetupScript is the root image's own RUN: kolla's fixed service accounts (before any package
+ * could create them with other ids), the config.json mount point and kolla's shared log folder.
+ */
+export function rootSetupScript(): string {
+  return [
+    'set -eu',
+    accountsScript(),
+    'mkdir -p /var/lib/kolla/config_files /var/log/kolla',
+    `chown root:${KOLLA_GROUP} /var/log/kolla`,
+    'chmod 2775 /var/log/kolla',
+  ].join('; ');
+}
+
 /** renderContainerfile returns the Containerfile text for one image. */
 export function renderContainerfile(input: ContainerfileInput): string {
   const lines = [`FROM ${input.from}`];
@@ -73,8 +88,7 @@ export function renderContainerfile(input: ContainerfileInput): string {
   if (input.hasFiles) lines.push('COPY rootfs/ /');
   const script = installScript(input.recipe, input.hygiene);
   if (input.isRoot) {
-    // The config.json mount point and kolla's log folder exist in every image.
-    lines.push('RUN mkdir -p /var/lib/kolla/config_files /var/log/kolla && chmod 2775 /var/log/kolla');
+    lines.push(`RUN ${rootSetupScript()}`);
   }
   if (script !== undefined) lines.push(`RUN ${script}`);
   if (input.isRoot) {

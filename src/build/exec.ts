@@ -1,6 +1,6 @@
 /**
  * @module build/exec
- * The one place `overcloud image build` starts processes (podman, mmdebstrap, apt, skopeo). Output
+ * The one place `overcloud image build` starts processes (podman, mmdebstrap, apt). Output
  * is collected (and optionally streamed to a log file); a failure is a COMMAND_FAILED error naming
  * the command and the end of its output.
  */

@@ -5,7 +5,7 @@
  */
 import { looksLikeRegistry } from '../oci/reference.js';
 import { cacheKey } from './cache-key.js';
-import { installScript } from './containerfile.js';
+import { installScript, rootSetupScript } from './containerfile.js';
 import { versionLabels } from './debian-version.js';
 import { tagNames } from './plan.js';
 import { mainPackage, type Recipe, type Recipes, runUser } from './recipes.js';
@@ -23,6 +23,8 @@ export interface KeyContext {
   versions: ReadonlyMap<string, string | undefined>;
   fileHashes: ReadonlyMap<string, Record<string, string>>;
   global: unknown;
+  /** the root image's own RUN (the fixed accounts); default: what this build renders */
+  rootScript?: string;
 }
 
 /** planKeys keys every selected image (in build order, so parents are keyed first). */
@@ -39,7 +41,11 @@ export function planKeys(recipes: Recipes, selected: readonly Recipe[], ctx: Key
       snapshot: ctx.snapshot,
       versions,
       // the rendered RUN, so a change in how layers are made re-keys them without a format bump
-      global: { shared: ctx.global, script: installScript(recipe, recipes) ?? '' },
+      global: {
+        shared: ctx.global,
+        script: installScript(recipe, recipes) ?? '',
+        ...(recipe.parent === undefined ? { root: ctx.rootScript ?? rootSetupScript() } : {}),
+      },
     });
     keys.set(recipe.name, key);
     return {

@@ -1,8 +1,7 @@
 /**
  * @module build/podman
  * Image storage operations on local podman storage: find images by build key, import the bootstrap
- * rootfs, build one layer, tag, measure, and push (skopeo copy, until src/upload offers a copier
- * that reads from containers-storage).
+ * rootfs, build one layer, tag, and export images into an OCI layout for a push.
  */
 import { z } from 'zod';
 import { execFile } from './exec.js';
@@ -63,7 +62,9 @@ export async function buildImage(
       '--pull=never',
       '--squash',
       '--network=host',
-      '--format=docker',
+      // OCI, so the stored config is the one an OCI layout export and a push carry: its digest
+      // stays the image ID, which is how a push recognises an image the registry already has.
+      '--format=oci',
       '--iidfile',
       iidFile,
       ...mounts.flatMap(([src, dst]) => ['--volume', `${src}:${dst}:ro`]),
@@ -84,20 +85,16 @@ export async function removeImage(ref: string): Promise<void> {
 }
 
 /**
- * pushImage copies one local image to a registry reference (skopeo skips blobs already there).
- * A loopback registry is spoken to in plain HTTP, as the undercloud's own registry is.
+ * exportToLayout writes one image into an OCI image layout (`podman save --format oci-dir`),
+ * adding to what the folder already holds: a blob already there is not written again, so
+ * exporting parents first writes every shared layer once. `--uncompressed` keeps the layers as
+ * stored, so their digests are the image's diff IDs and no CPU goes into compression.
  */
-export async function pushImage(localName: string, dest: string, logFile: string): Promise<void> {
-  const loopback = /^(127\.[0-9.]+|localhost|\[::1\])(:\d+)?\//.test(dest);
-  const tls = loopback ? ['--dest-tls-verify=false'] : [];
-  await execFile(
-    'skopeo',
-    ['copy', '--quiet', ...tls, `containers-storage:${localName}`, `docker://${dest}`],
-    {
-      logFile,
-      timeoutMs: 1_800_000,
-    },
-  );
+export async function exportToLayout(ref: string, dir: string, logFile: string): Promise<void> {
+  await execFile('podman', ['save', '--quiet', '--format', 'oci-dir', '--uncompressed', '-o', dir, ref], {
+    logFile,
+    timeoutMs: 1_800_000,
+  });
 }
 
 /** bootstrapRootfs runs mmdebstrap with the host's apt sources into a tarball. */

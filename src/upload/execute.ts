@@ -1,17 +1,18 @@
 /**
  * @module upload/execute
- * Applies a plan: blob copies (bounded, largest first, each retried as a whole with back-off),
+ * Applies a plan: blob copies (bounded, largest first, retried with back-off; large ones resume),
  * mounts once their copy has landed, and each image's manifests once every blob it needs is in
  * place: children by digest, then the tag. A failure fails the images that need it, no others.
  */
 import { errorMessage } from '../errors.js';
 import type { Descriptor } from '../oci/descriptor.js';
-import type { PushOptions, RegistrySession } from '../registry/index.js';
+import type { PushOptions, RegistryClient, RegistrySession } from '../registry/index.js';
 import { copyBlobChunked, registryOptions, withRetry } from '../registry/index.js';
 import type { Limiter } from '../util/concurrency.js';
 import type { BlobCopy, BlobMount, ImagePlan, UploadPlan } from './model.js';
 import { describeImage } from './plan.js';
 import type { Progress } from './progress.js';
+import { registrySource } from './source.js';
 
 export interface ImageOutcome {
   source: string;
@@ -125,14 +126,16 @@ async function copyBlob(
   progress: Progress,
   push: PushOptions,
 ): Promise<void> {
-  const src = session.client(c.sourceHost);
   const dst = session.client(c.destHost);
-  const what = `blob ${c.desc.digest} of ${c.sourceHost}/${c.sourceRepo}`;
+  const registry = c.source === undefined ? session.client(c.sourceHost) : undefined;
+  const source = c.source ?? registrySource(registry as RegistryClient, c.sourceRepo);
+  const what = `blob ${c.desc.digest} of ${source.name}`;
   const onRetry = (e: unknown, attempt: number, wait: number) =>
     progress.retry(what, attempt, errorMessage(e), wait);
-  if (c.desc.size > (push.monolithicMax ?? registryOptions.MONOLITHIC_MAX_BYTES)) {
-    // Large: chunks, and a failure resumes where the destination stopped instead of from byte 0.
-    await copyBlobChunked(src, c.sourceRepo, dst, c.destRepo, blobDesc(c.desc), {
+  if (registry && c.desc.size > (push.monolithicMax ?? registryOptions.MONOLITHIC_MAX_BYTES)) {
+    // Large, from a registry: chunks, and a failure resumes where the destination stopped instead
+    // of from byte 0. (A local layout is cheap to read again: it takes the whole-blob path.)
+    await copyBlobChunked(registry, c.sourceRepo, dst, c.destRepo, blobDesc(c.desc), {
       chunkSize: push.chunkSize,
       retry: session.retryOptions,
       onBytes: (n) => progress.bytes(owner, n),
@@ -143,8 +146,12 @@ async function copyBlob(
   await withRetry(
     session.retryOptions,
     async () => {
-      const body = src.blobReader(c.sourceRepo, blobDesc(c.desc), what, (n) => progress.bytes(owner, n));
-      await dst.pushBlob(c.destRepo, blobDesc(c.desc), body, push);
+      await dst.pushBlob(
+        c.destRepo,
+        blobDesc(c.desc),
+        source.blob(blobDesc(c.desc), (n) => progress.bytes(owner, n)),
+        push,
+      );
     },
     onRetry,
   );

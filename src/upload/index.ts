@@ -26,9 +26,11 @@ export {
   tasksFromEntries,
   type UploadTask,
 } from './images-file.js';
+export { OciLayoutSource, REF_NAME } from './layout-source.js';
 export type { DestinationState, ResolvedImage, UploadPlan } from './model.js';
 export { planUpload } from './plan.js';
 export { lineProgress, type Progress, silentProgress } from './progress.js';
+export { type BlobSource, type ImageSource, registrySource } from './source.js';
 
 export interface UploadOptions extends SessionOptions {
   configFiles: string[];

@@ -7,6 +7,7 @@ import type { Descriptor } from '../oci/descriptor.js';
 import type { Digest } from '../oci/digest.js';
 import type { RawManifest } from '../registry/index.js';
 import type { UploadTask } from './images-file.js';
+import type { BlobSource } from './source.js';
 
 /** One image manifest and the blobs (config first, then layers) it references. */
 export interface ImageNode {
@@ -23,6 +24,8 @@ export interface ResolvedImage {
   images: ImageNode[];
   /** True when the root is an index whose children are pushed by digest first. */
   isIndex: boolean;
+  /** Where its blobs are read from when not from the source registry (an OCI layout). */
+  blobs?: BlobSource;
 }
 
 /** DestinationState is what the destination registries already hold (from HEAD requests). */
@@ -44,6 +47,8 @@ export interface BlobCopy {
   sourceRepo: string;
   destHost: string;
   destRepo: string;
+  /** Read from here instead of sourceHost/sourceRepo (an OCI layout). */
+  source?: BlobSource;
 }
 
 /** BlobMount links a blob already on the destination registry into another repository. */
@@ -58,6 +63,7 @@ export interface BlobMount {
   /** Where to fetch it if the registry declines the mount. */
   sourceHost: string;
   sourceRepo: string;
+  source?: BlobSource;
 }
 
 export interface ImagePlan {

@@ -17,12 +17,14 @@ import {
   tagKey,
   type UploadPlan,
 } from './model.js';
+import type { BlobSource } from './source.js';
 
 interface Need {
   desc: Descriptor;
   destRepo: string;
   sourceHost: string;
   sourceRepo: string;
+  source?: BlobSource;
 }
 
 /** isPresent: the target tag already names the source's root manifest. */
@@ -77,6 +79,7 @@ export function planUpload(images: ResolvedImage[], dest: DestinationState): Upl
           destRepo: t.repository,
           sourceHost: image.task.source.registry,
           sourceRepo: image.task.source.repository,
+          ...(image.blobs ? { source: image.blobs } : {}),
         });
       }
       byDigest.set(b.digest, list);
@@ -116,6 +119,7 @@ export function planUpload(images: ResolvedImage[], dest: DestinationState): Upl
           sourceRepo: first.sourceRepo,
           destHost: host,
           destRepo: first.destRepo,
+          ...(first.source ? { source: first.source } : {}),
         };
         copies.push(copy);
         from = first.destRepo;
@@ -132,6 +136,7 @@ export function planUpload(images: ResolvedImage[], dest: DestinationState): Upl
           ...(after ? { after } : {}),
           sourceHost: n.sourceHost,
           sourceRepo: n.sourceRepo,
+          ...(n.source ? { source: n.source } : {}),
         });
       }
     }

@@ -115,18 +115,26 @@ export async function headTargetTags(
 }
 
 /**
- * inspectDestinations HEADs the blobs of images whose tag is not current: each blob once per
- * destination registry, in the first repository (in file order) that needs it. That is where
- * planUpload copies it (and where an interrupted run left it); every other repository gets a
- * mount, which costs one request whether or not the blob is already linked there, so asking
- * those repositories first would only add a request each.
+ * inspectDestinations HEADs the blobs of images whose tag is not current (and the tags, unless
+ * given): each blob once per destination registry, in the first repository (in file order) that
+ * needs it. That is where planUpload copies it (and where an interrupted run left it); every other
+ * repository gets a mount, which costs one request whether or not the blob is already linked
+ * there, so asking those repositories first would only add a request each.
  */
 export async function inspectDestinations(
   session: RegistrySession,
   images: ResolvedImage[],
   limit: Limiter,
-  tags: ReadonlyMap<string, Digest>,
+  known?: ReadonlyMap<string, Digest>,
 ): Promise<DestinationState> {
+  // Tags already asked for (uploadTasks asks while resolving), or asked now.
+  const tags =
+    known ??
+    (await headTargetTags(
+      session,
+      images.map((i) => i.task),
+      limit,
+    ));
   const blobs = new Set<string>();
   const probed = new Set<string>();
   const heads: Promise<void>[] = [];

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { refreshSnapshot } from '../../src/build/apt.js';
 import { type BuildSummary, DEFAULT_CACHE_DIR, runImageBuild } from '../../src/build/builder.js';
+import { accountFor } from '../../src/build/users.js';
 import { renderLabelTemplate } from '../../src/images/tag-from-label.js';
 import { startRegistryServer } from '../../src/server/index.js';
 import { templatesPath } from '../../src/util/paths.js';
@@ -100,6 +101,39 @@ test('image build: base + memcached, redis, haproxy, keystone, mariadb build, re
     },
   );
 
+  await t.test("service users have kolla's fixed ids, also those their package created", async () => {
+    // keystone's package finds the account (openstack-pkg-tools checks getent); mariadb, redis
+    // and memcached's postinst run `adduser --system`, which must keep the existing account.
+    const expect: [string, string, string][] = [
+      ['keystone', 'keystone', '/var/lib/keystone'],
+      ['mariadb', 'mysql', '/var/lib/mysql'],
+      ['redis', 'redis', '/var/lib/redis'],
+      ['memcached', 'memcache', ''],
+    ];
+    for (const [img, user, folder] of expect) {
+      const a = accountFor(user);
+      assert.ok(a, `${user} has a fixed account`);
+      const script = `id ${user}; ${folder ? `stat -c '%U:%G %u' ${folder}` : 'true'}`;
+      const { stdout } = await run('podman', [
+        'run',
+        '--rm',
+        '--network=none',
+        '--entrypoint=/bin/sh',
+        image(img),
+        '-c',
+        script,
+      ]);
+      const [id, owner] = stdout.trim().split('\n');
+      assert.equal(
+        id,
+        `uid=${a.uid}(${user}) gid=${a.gid}(${user}) groups=${a.gid}(${user}),42400(kolla)`,
+        img,
+      );
+      if (folder)
+        assert.equal(owner, `${user}:${user} ${a.uid}`, `${img}: ${folder} owned by the package's user`);
+    }
+  });
+
   await t.test('nothing secret or host-specific is in the images', async () => {
     const check = [
       'test ! -s /etc/hostname',
@@ -183,47 +217,79 @@ test('image build: base + memcached, redis, haproxy, keystone, mariadb build, re
     },
   );
 
-  await t.test('--push sends each image with both tags, every layer uploaded once', async () => {
-    const root = await mkdtemp(join(tmpdir(), 'overcloud-build-registry-'));
-    const puts: string[] = [];
-    const registry = await startRegistryServer({
-      root,
-      listen: '127.0.0.1:0',
-      log: (line) => {
-        const m = /"PUT \S+\/blobs\/uploads\/\S*digest=(sha256(?::|%3A)[0-9a-f]{64})/i.exec(line);
-        if (m?.[1] !== undefined) puts.push(decodeURIComponent(m[1]));
-      },
-    });
-    try {
-      const r = await runImageBuild({ ...opts, include: '^(memcached|redis)$', push: registry.host });
-      assert.deepEqual(
-        r.images.filter((i) => i.status !== 'cached').map((i) => i.name),
-        [],
+  await t.test(
+    '--push sends each image with both tags from an OCI layout export, every layer once; a re-push sends nothing',
+    async () => {
+      const root = await mkdtemp(join(tmpdir(), 'overcloud-build-registry-'));
+      const puts: string[] = [];
+      const registry = await startRegistryServer({
+        root,
+        listen: '127.0.0.1:0',
+        log: (line) => {
+          const m = /"PUT \S+\/blobs\/uploads\/\S*digest=(sha256(?::|%3A)[0-9a-f]{64})/i.exec(line);
+          if (m?.[1] !== undefined) puts.push(decodeURIComponent(m[1]));
+        },
+      });
+      try {
+        const r = await runImageBuild({ ...opts, include: '^(memcached|redis)$', push: registry.host });
+        assert.deepEqual(
+          r.images.filter((i) => i.status !== 'cached').map((i) => i.name),
+          [],
+        );
+        const names = r.images.reduce((n, i) => n + i.names.length * (i.versionTag ? 2 : 1), 0);
+        assert.equal(r.push?.pushed, names, 'every name of every image');
+        const l = await labels(image('memcached'));
+        const vtag = renderLabelTemplate('{version}-{release}', l);
+        // skopeo reads what the registry serves, independently of the client under test.
+        const remote = async (ref: string, ...flags: string[]): Promise<string> =>
+          (
+            await run('skopeo', [
+              'inspect',
+              '--tls-verify=false',
+              ...flags,
+              `docker://${registry.host}/${NS}/${ref}`,
+            ])
+          ).stdout;
+        const remoteLabels = async (ref: string): Promise<Record<string, string>> =>
+          (JSON.parse(await remote(ref)) as { Labels: Record<string, string> }).Labels;
+        assert.equal(
+          (await remoteLabels('debian-binary-memcached:latest'))['org.overcloud.build-key'],
+          l['org.overcloud.build-key'],
+        );
+        assert.equal((await remoteLabels(`debian-binary-memcached:${vtag}`)).version, l.version);
+        assert.equal((await remoteLabels('debian-binary-base:latest'))['org.overcloud.image'], 'base');
+        assert.equal((await remoteLabels('debian-binary-redis:latest'))['org.overcloud.image'], 'redis');
+        const manifest = JSON.parse(await remote('debian-binary-redis:latest', '--raw')) as {
+          config: { digest: string };
+        };
+        const id = (
+          await run('podman', ['image', 'inspect', '--format', '{{.Id}}', image('redis')])
+        ).stdout.trim();
+        assert.equal(manifest.config.digest, `sha256:${id}`, "the registry's config is the local image");
+        assert.ok(puts.length >= 3, `uploads seen: ${puts.length}`);
+        assert.equal(new Set(puts).size, puts.length, `a layer was uploaded twice: ${puts.join(' ')}`);
+
+        puts.length = 0;
+        const again = await runImageBuild({ ...opts, include: '^(memcached|redis)$', push: registry.host });
+        assert.equal(again.push?.pushed, 0);
+        assert.equal(again.push?.current, names);
+        assert.deepEqual(puts, [], 'nothing uploaded');
+        assert.ok((again.push?.seconds ?? 99) < 5, `re-push took ${again.push?.seconds} s`);
+      } finally {
+        await registry.close();
+        await rm(root, { recursive: true, force: true });
+      }
+      const nobody = `127.0.0.1:${await freePort()}`;
+      await assert.rejects(
+        runImageBuild({ ...opts, include: '^redis$', push: nobody }),
+        (e: Error & { code?: string }) => {
+          assert.equal(e.code, 'UPLOAD_FAILED');
+          assert.match(e.message, new RegExp(`cannot push to ${nobody}`));
+          return true;
+        },
       );
-      const l = await labels(image('memcached'));
-      const vtag = renderLabelTemplate('{version}-{release}', l);
-      const remote = async (ref: string): Promise<Record<string, string>> => {
-        const { stdout } = await run('skopeo', [
-          'inspect',
-          '--tls-verify=false',
-          `docker://${registry.host}/${NS}/${ref}`,
-        ]);
-        return (JSON.parse(stdout) as { Labels: Record<string, string> }).Labels;
-      };
-      assert.equal(
-        (await remote('debian-binary-memcached:latest'))['org.overcloud.build-key'],
-        l['org.overcloud.build-key'],
-      );
-      assert.equal((await remote(`debian-binary-memcached:${vtag}`)).version, l.version);
-      assert.equal((await remote('debian-binary-base:latest'))['org.overcloud.image'], 'base');
-      assert.equal((await remote('debian-binary-redis:latest'))['org.overcloud.image'], 'redis');
-      assert.ok(puts.length >= 3, `uploads seen: ${puts.length}`);
-      assert.equal(new Set(puts).size, puts.length, `a layer was uploaded twice: ${puts.join(' ')}`);
-    } finally {
-      await registry.close();
-      await rm(root, { recursive: true, force: true });
-    }
-  });
+    },
+  );
 
   const dir = await mkdtemp(join(tmpdir(), 'overcloud-build-e2e-'));
   const svc = new Services(dir, randomBytes(4).toString('hex'));
