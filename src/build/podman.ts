@@ -4,6 +4,7 @@
  * rootfs, build one layer, tag, and export images into an OCI layout for a push.
  */
 import { z } from 'zod';
+import { errorMessage } from '../errors.js';
 import { execFile } from './exec.js';
 
 export const KEY_LABEL = 'org.overcloud.build-key';
@@ -23,19 +24,29 @@ export interface StoredImage {
 
 /** builtImages maps build key -> stored image, for every image a build has made. */
 export async function builtImages(): Promise<Map<string, StoredImage>> {
-  const { stdout } = await execFile('podman', [
-    'images',
-    '--filter',
-    `label=${KEY_LABEL}`,
-    '--format',
-    'json',
-  ]);
+  const stdout = await listImagesJson(['--filter', `label=${KEY_LABEL}`]);
   const out = new Map<string, StoredImage>();
   for (const img of ImagesJson.parse(JSON.parse(stdout || '[]'))) {
     const key = img.Labels?.[KEY_LABEL];
     if (key !== undefined) out.set(key, { id: img.Id, names: img.Names ?? [] });
   }
   return out;
+}
+
+/**
+ * listImagesJson runs `podman images --format json`. podman lists image IDs first and reads each
+ * image after: one removed in between (another build, a test cleaning up) fails the whole listing
+ * with "image not known". That race is retried; any other failure is not.
+ */
+async function listImagesJson(args: string[]): Promise<string> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return (await execFile('podman', ['images', ...args, '--format', 'json'])).stdout;
+    } catch (e) {
+      if (attempt >= 5 || !/image not known/.test(errorMessage(e))) throw e;
+      await new Promise((r) => setTimeout(r, 100 * attempt));
+    }
+  }
 }
 
 /** importRootfs turns a rootfs tarball into a one-layer image and returns its ID. */

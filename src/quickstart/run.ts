@@ -280,14 +280,21 @@ async function stageBuild(ctx: Ctx): Promise<Omit<StageOutcome, 'name' | 'second
 
 /** localImages maps each local name under localhost/<namespace>/ to its image ID. */
 async function localImages(namespace: string): Promise<Map<string, string>> {
-  const r = await cmd([
+  const argv = [
     'podman',
     'images',
     '--format',
     '{{.Repository}}:{{.Tag}} {{.ID}}',
     '--filter',
     `reference=localhost/${namespace}/*`,
-  ]);
+  ];
+  let r = await cmd(argv);
+  // An image removed while podman lists (another build cleaning up) fails the listing: ask again.
+  for (let attempt = 1; r.code !== 0 && /image not known/.test(r.stderr) && attempt < 5; attempt++) {
+    await new Promise((done) => setTimeout(done, 100 * attempt));
+    r = await cmd(argv);
+  }
+  if (r.code !== 0) throw new AppError('LAB_FAILED', `podman images failed: ${r.stderr.trim()}`);
   const map = new Map<string, string>();
   for (const line of r.stdout.split('\n')) {
     const [name, id] = line.trim().split(' ');
