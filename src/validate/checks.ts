@@ -34,6 +34,8 @@ export interface Check {
   types: string[];
   /** services (services.json names) whose presence selects the check automatically */
   when: string[][];
+  /** checks whose resources this one uses (ctx.made): it starts after they finish */
+  after?: string[];
   run(ctx: CheckContext): Promise<string>;
 }
 
@@ -79,7 +81,8 @@ async function poll<T>(what: string, timeoutMs: number, fn: () => Promise<T | un
     }
     if (Date.now() > deadline)
       return fail(`${what} not reached in ${timeoutMs / 1000} s${last ? `: ${last}` : ''}`);
-    await new Promise((r) => setTimeout(r, 2000));
+    // Each poll is an openstack client start (1-2 s): a short pause is enough between two.
+    await new Promise((r) => setTimeout(r, 500));
   }
 }
 
@@ -238,6 +241,7 @@ export const CHECKS: Check[] = [
     ],
     types: ['compute', 'placement', 'network', 'image'],
     when: [['NovaApi', 'NovaCompute', 'GlanceApi']],
+    after: ['image', 'network'],
     async run(ctx) {
       if (!ctx.made.imageId || !ctx.made.networkId) fail('needs the image and network checks to have passed');
       const flavor = await ctx.os.json<{ id: string }>([

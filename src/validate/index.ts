@@ -13,6 +13,7 @@ import { connectAll } from '../deploy/node.js';
 import { containerLogs, listContainers } from '../deploy/ops.js';
 import { loadRecord } from '../deploy/record.js';
 import { AppError, errorMessage } from '../errors.js';
+import { limiter } from '../util/concurrency.js';
 import { CATALOGUE_TYPES, type Check, type CheckContext, cleanup, selectChecks } from './checks.js';
 import { openstackClient } from './openstack.js';
 import { rcFile, readOvercloudrc, readServices, type ServiceMap } from './overcloudrc.js';
@@ -63,6 +64,9 @@ async function failureLogs(stateDir: string, check: Check, lines: number): Promi
   return out;
 }
 
+/** Three at once: enough to overlap the client's start-up with the cloud's work on 2 cores. */
+const CHECKS_AT_ONCE = 3;
+
 export async function runValidate(opts: ValidateOptions): Promise<ValidateResult> {
   const started = Date.now();
   const rc = await readOvercloudrc(opts.rcFile ?? rcFile(opts.stateDir));
@@ -82,23 +86,33 @@ export async function runValidate(opts: ValidateOptions): Promise<ValidateResult
     made: {},
   };
   opts.out(`validating ${rc.OS_AUTH_URL}: ${checks.map((c) => c.name).join(', ')}`);
-  const results: CheckResult[] = [];
-  try {
-    for (const check of checks) {
+  // Checks run side by side (each mostly waits on the openstack client's start-up and on the
+  // cloud), a check that uses another's resources after it; lines print as checks finish.
+  const limit = limiter(CHECKS_AT_ONCE);
+  const finished = new Map<string, Promise<CheckResult>>();
+  const runOne = async (check: Check): Promise<CheckResult> => {
+    await Promise.all((check.after ?? []).map((n) => finished.get(n)));
+    return limit(async () => {
       const t = Date.now();
       try {
         const detail = await check.run(ctx);
         const seconds = (Date.now() - t) / 1000;
-        results.push({ name: check.name, ok: true, seconds, detail });
         opts.out(`[ok]   ${check.title} (${seconds.toFixed(1)} s): ${detail}`);
+        return { name: check.name, ok: true, seconds, detail };
       } catch (e) {
         const seconds = (Date.now() - t) / 1000;
         const detail = errorMessage(e);
-        results.push({ name: check.name, ok: false, seconds, detail });
+        const logs = await failureLogs(opts.stateDir, check, opts.logLines);
         opts.out(`[FAIL] ${check.title} (${seconds.toFixed(1)} s): service ${check.service}: ${detail}`);
-        for (const l of await failureLogs(opts.stateDir, check, opts.logLines)) opts.out(`       ${l}`);
+        for (const l of logs) opts.out(`       ${l}`);
+        return { name: check.name, ok: false, seconds, detail };
       }
-    }
+    });
+  };
+  let results: CheckResult[] = [];
+  try {
+    for (const check of checks) finished.set(check.name, runOne(check));
+    results = await Promise.all(checks.map((c) => finished.get(c.name) as Promise<CheckResult>));
   } finally {
     const problems = await cleanup(ctx);
     for (const p of problems) opts.out(`[cleanup] ${p}`);
