@@ -13,11 +13,15 @@ export interface OpenStackClient {
   json<T>(args: string[], timeoutMs?: number): Promise<T>;
 }
 
+/** A 503 from the load balancer in front of an API (see run below). */
+const UNAVAILABLE = /\b503\b|Service Unavailable/i;
+const UNAVAILABLE_GRACE_MS = 60_000;
+
 export function openstackClient(rc: Record<string, string>, binary = 'openstack'): OpenStackClient {
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('OS_')) env[k] = v;
   Object.assign(env, rc);
-  const run = (args: string[], timeoutMs = 120_000): Promise<string> =>
+  const once = (args: string[], timeoutMs: number): Promise<string> =>
     new Promise((resolve, reject) => {
       const p = spawn(binary, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
       let out = '';
@@ -47,6 +51,20 @@ export function openstackClient(rc: Record<string, string>, binary = 'openstack'
         }
       });
     });
+  // Right after a deploy HAProxy may still count a healthy API's backend as down (it needs a few
+  // good checks in a row) and answers 503: such a request never reached the service, so asking
+  // again is safe. Anything else fails at once.
+  const run = async (args: string[], timeoutMs = 120_000): Promise<string> => {
+    const deadline = Date.now() + UNAVAILABLE_GRACE_MS;
+    for (;;) {
+      try {
+        return await once(args, timeoutMs);
+      } catch (e) {
+        if (!(e instanceof AppError && UNAVAILABLE.test(e.message)) || Date.now() > deadline) throw e;
+        await new Promise((r) => setTimeout(r, 1000));
+      }
+    }
+  };
   return {
     run,
     json: async <T>(args: string[], timeoutMs?: number): Promise<T> =>
