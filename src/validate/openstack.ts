@@ -13,8 +13,13 @@ export interface OpenStackClient {
   json<T>(args: string[], timeoutMs?: number): Promise<T>;
 }
 
-/** A 503 from the load balancer in front of an API (see run below). */
-const UNAVAILABLE = /\b503\b|Service Unavailable/i;
+/**
+ * A 503 from the load balancer in front of an API (see run below), as the client reports it: the
+ * status itself, or a version discovery that got no answer ("Failed to contact the endpoint ... for
+ * discovery", then "... exists but does not have any supported versions").
+ */
+const UNAVAILABLE =
+  /\b503\b|Service Unavailable|Failed to contact the endpoint|does not have any supported versions/i;
 const UNAVAILABLE_GRACE_MS = 60_000;
 
 export function openstackClient(rc: Record<string, string>, binary = 'openstack'): OpenStackClient {
