@@ -12,7 +12,7 @@ import { after, before, describe, it } from 'node:test';
 import { parse } from 'yaml';
 import type { ContainerRow } from '../../src/deploy/ops.js';
 import { run } from '../support/exec.js';
-import { type CliResult, overcloud } from './cli.js';
+import { type CliResult, changedContainers, containersByKey, overcloud, succeeded } from './cli.js';
 import { pushServiceImages } from './images.js';
 import { type Lab, labUp } from './lab.js';
 import { standInPath } from './stand-in.js';
@@ -57,18 +57,9 @@ ${extra}`,
       '--output-dir',
       outputDir,
     ]);
-  const ok = (r: CliResult): CliResult => {
-    assert.equal(r.code, 0, `overcloud failed (${r.code}):\n${r.stdout}\n${r.stderr}`);
-    return r;
-  };
-  const list = async (): Promise<Map<string, ContainerRow>> => {
-    const r = ok(await overcloud(lab, ['container', 'list', '--format', 'json', '--state-dir', stateDir]));
-    return new Map((JSON.parse(r.stdout) as ContainerRow[]).map((x) => [`${x.node}/${x.name}`, x]));
-  };
-  const changed = (a: Map<string, ContainerRow>, b: Map<string, ContainerRow>): string[] =>
-    [...new Set([...a.keys(), ...b.keys()])]
-      .filter((k) => a.get(k)?.id !== b.get(k)?.id || a.get(k)?.started_at !== b.get(k)?.started_at)
-      .sort();
+  const ok = succeeded;
+  const list = () => containersByKey(lab, stateDir);
+  const changed = changedContainers;
 
   before(async () => {
     lab = await labUp({

@@ -2,8 +2,10 @@
  * @module test/deploy/cli
  * Runs the real CLI inside the lab's undercloud namespace (where the nodes are reachable).
  */
+import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
+import type { ContainerRow } from '../../src/deploy/ops.js';
 import { packageRoot } from '../../src/util/paths.js';
 import type { Lab } from './lab.js';
 
@@ -29,4 +31,25 @@ export function overcloud(lab: Lab, args: string[], timeoutMs = 300_000): Promis
       },
     );
   });
+}
+
+/** succeeded asserts the CLI exited 0 (its output in the message) and passes the result on. */
+export function succeeded(r: CliResult): CliResult {
+  assert.equal(r.code, 0, `overcloud failed (${r.code}):\n${r.stdout}\n${r.stderr}`);
+  return r;
+}
+
+/** containersByKey lists the deployed containers (`container list --format json`) by `node/name`. */
+export async function containersByKey(lab: Lab, stateDir: string): Promise<Map<string, ContainerRow>> {
+  const r = succeeded(
+    await overcloud(lab, ['container', 'list', '--format', 'json', '--state-dir', stateDir]),
+  );
+  return new Map((JSON.parse(r.stdout) as ContainerRow[]).map((x) => [`${x.node}/${x.name}`, x]));
+}
+
+/** changedContainers names the containers whose ID or start time differ between two listings. */
+export function changedContainers(a: Map<string, ContainerRow>, b: Map<string, ContainerRow>): string[] {
+  return [...new Set([...a.keys(), ...b.keys()])]
+    .filter((k) => a.get(k)?.id !== b.get(k)?.id || a.get(k)?.started_at !== b.get(k)?.started_at)
+    .sort();
 }

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { ContainerRow } from '../../src/deploy/ops.js';
 import { packageRoot } from '../../src/util/paths.js';
-import { type CliResult, overcloud } from './cli.js';
+import { type CliResult, changedContainers, containersByKey, overcloud, succeeded } from './cli.js';
 import { pushServiceImages } from './images.js';
 import { type Lab, labUp } from './lab.js';
 import { standInPath } from './stand-in.js';
@@ -59,20 +59,9 @@ ${opts.extra ?? ''}`,
       '20',
       ...more,
     ]);
-  const ok = (r: CliResult): CliResult => {
-    assert.equal(r.code, 0, `overcloud failed (${r.code}):\n${r.stdout}\n${r.stderr}`);
-    return r;
-  };
-  const list = async (): Promise<Map<string, Row>> => {
-    const r = ok(await overcloud(lab, ['container', 'list', '--format', 'json', '--state-dir', stateDir]));
-    const rows = JSON.parse(r.stdout) as Row[];
-    return new Map(rows.map((x) => [`${x.node}/${x.name}`, x]));
-  };
-  /** changed names the containers whose ID or start time differ between two listings. */
-  const changed = (a: Map<string, Row>, b: Map<string, Row>): string[] =>
-    [...new Set([...a.keys(), ...b.keys()])]
-      .filter((k) => a.get(k)?.id !== b.get(k)?.id || a.get(k)?.started_at !== b.get(k)?.started_at)
-      .sort();
+  const ok = succeeded;
+  const list = () => containersByKey(lab, stateDir);
+  const changed = changedContainers;
 
   before(async () => {
     lab = await labUp({
