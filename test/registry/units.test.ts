@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { sha256Of } from '../../src/oci/digest.js';
@@ -18,6 +17,7 @@ import {
   RegistrySession,
 } from '../../src/registry/index.js';
 import { startDistribution } from '../support/distribution.js';
+import { scratchDir } from '../support/tmp.js';
 
 test('parseChallenge reads Bearer and Basic challenges', () => {
   assert.deepEqual(
@@ -60,7 +60,7 @@ registries = [
 });
 
 test('credentials: search order, docker.io key normalisation, explicit file must exist', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'auth-'));
+  const dir = scratchDir('auth');
   const a = join(dir, 'a.json');
   const b = join(dir, 'b.json');
   const b64 = (s: string) => Buffer.from(s).toString('base64');
@@ -115,7 +115,7 @@ test('back-off grows exponentially with jitter and a cap; loopback detection', (
 });
 
 test('probeRegistryTransport and the scheme hints, against plain HTTP and self-signed TLS', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'tls-'));
+  const dir = scratchDir('tls');
   execFileSync(
     'openssl',
     [

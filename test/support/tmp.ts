@@ -2,6 +2,7 @@
  * @module test/support/tmp
  * Temporary file trees for tests, described inline and removed afterwards.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -24,4 +25,19 @@ export async function tmpTree(files: Record<string, string> = {}): Promise<TmpTr
     path: (...parts) => join(dir, ...parts),
     cleanup: () => rm(dir, { recursive: true, force: true }),
   };
+}
+
+const scratch: string[] = [];
+process.on('exit', () => {
+  for (const d of scratch) rmSync(d, { recursive: true, force: true });
+});
+
+/**
+ * scratchDir makes a temporary folder that is removed when the test process exits, passed or
+ * failed (node --test runs each test file in its own process).
+ */
+export function scratchDir(prefix: string): string {
+  const d = mkdtempSync(join(tmpdir(), `${prefix}-`));
+  scratch.push(d);
+  return d;
 }

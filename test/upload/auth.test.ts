@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { RegistrySession } from '../../src/registry/index.js';
 import { uploadImages } from '../../src/upload/index.js';
 import { type RunningRegistry, startDistribution } from '../support/distribution.js';
 import { type FaultProxy, startFaultProxy } from '../support/fault-proxy.js';
+import { scratchDir } from '../support/tmp.js';
 import { type FixtureSet, makeFixtureSet, writeImagesFile } from '../support/upload-fixtures.js';
 
 let src: RunningRegistry;
@@ -20,7 +20,7 @@ const issued = new Map<string, number>();
 const TOKEN_LIFE_MS = 1500;
 
 before(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'auth-'));
+  dir = scratchDir('auth');
   const htpasswd = join(dir, 'htpasswd');
   await writeFile(htpasswd, execFileSync('htpasswd', ['-Bbn', 'admin', 's3cret']));
   [src, basic, plain] = await Promise.all([

@@ -8,6 +8,7 @@ import { startRegistryServer } from '../../src/server/index.js';
 import { uploadImages } from '../../src/upload/index.js';
 import { type RunningRegistry, startDistribution } from '../support/distribution.js';
 import { type FaultProxy, startFaultProxy } from '../support/fault-proxy.js';
+import { scratchDir } from '../support/tmp.js';
 import { type FixtureSet, makeFixtureSet, writeImagesFile } from '../support/upload-fixtures.js';
 
 let src: RunningRegistry;
@@ -27,7 +28,7 @@ before(async () => {
   srcProxy = await startFaultProxy(src.url);
   dstProxy = await startFaultProxy(dst.url);
   set = await makeFixtureSet(src.url, srcProxy.host, { count: 3, layerSize: 512 * 1024 });
-  file = await writeImagesFile(await mkdtemp(join(tmpdir(), 'faults-')), set.names, dstProxy.host);
+  file = await writeImagesFile(scratchDir('faults'), set.names, dstProxy.host);
 });
 after(async () => {
   await Promise.all([srcProxy.close(), dstProxy.close()]);
@@ -122,7 +123,7 @@ async function chunkedThroughFaults(dest: {
 }): Promise<{ restartedFromZero: number }> {
   const proxy = await startFaultProxy(dest.url);
   try {
-    const file2 = await writeImagesFile(await mkdtemp(join(tmpdir(), 'faults-')), set.names, proxy.host);
+    const file2 = await writeImagesFile(scratchDir('faults'), set.names, proxy.host);
     const patches = new Map<string, number>();
     let lostReply = false;
     proxy.setRule((r) => {

@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { type RunningRegistry, startDistribution } from '../support/distribution.js';
 import { type FaultProxy, startFaultProxy } from '../support/fault-proxy.js';
+import { scratchDir } from '../support/tmp.js';
 import { type FixtureSet, makeFixtureSet, writeImagesFile } from '../support/upload-fixtures.js';
 
 const BIN = join(import.meta.dirname, '..', '..', '..', 'bin', 'overcloud');
@@ -21,7 +20,7 @@ before(async () => {
   // Slow the destination down so the kill lands mid-run.
   slow = await startFaultProxy(dst.url, (r) => (r.method === 'PUT' ? { delayMs: 150 } : undefined));
   set = await makeFixtureSet(src.url, src.host, { count: 4, layerSize: 1024 * 1024 });
-  dir = await mkdtemp(join(tmpdir(), 'kill-'));
+  dir = scratchDir('kill');
 });
 after(async () => {
   await slow.close();

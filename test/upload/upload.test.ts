@@ -1,13 +1,11 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { uploadImages } from '../../src/upload/index.js';
 import { type RunningRegistry, startDistribution } from '../support/distribution.js';
 import { run } from '../support/exec.js';
 import { type FaultProxy, startFaultProxy } from '../support/fault-proxy.js';
+import { scratchDir } from '../support/tmp.js';
 import { type FixtureSet, makeFixtureSet, writeImagesFile } from '../support/upload-fixtures.js';
 
 let src: RunningRegistry;
@@ -22,7 +20,7 @@ before(async () => {
   // The source is read through a proxy that only counts requests.
   proxy = await startFaultProxy(src.url);
   set = await makeFixtureSet(src.url, proxy.host);
-  file = await writeImagesFile(await mkdtemp(join(tmpdir(), 'upload-')), set.names, dst.host);
+  file = await writeImagesFile(scratchDir('upload'), set.names, dst.host);
 });
 after(async () => {
   await proxy.close();
