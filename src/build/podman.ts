@@ -34,6 +34,19 @@ export async function builtImages(): Promise<Map<string, StoredImage>> {
 }
 
 /**
+ * imagesNamed maps each name under `prefix` (e.g. `localhost/tripleoupstream/`) of a local image
+ * to that image's short (12-character) ID, as `podman images` shows it.
+ */
+export async function imagesNamed(prefix: string): Promise<Map<string, string>> {
+  const stdout = await listImagesJson(['--filter', `reference=${prefix}*`]);
+  const out = new Map<string, string>();
+  for (const img of ImagesJson.parse(JSON.parse(stdout || '[]'))) {
+    for (const name of img.Names ?? []) if (name.startsWith(prefix)) out.set(name, img.Id.slice(0, 12));
+  }
+  return out;
+}
+
+/**
  * listImagesJson runs `podman images --format json`. podman lists image IDs first and reads each
  * image after: one removed in between (another build, a test cleaning up) fails the whole listing
  * with "image not known". That race is retried; any other failure is not.

@@ -329,32 +329,13 @@ export async function labUp(
     ]);
     await must(['ip', '-n', uc.ns, 'link', 'set', uc.bridge, 'up']);
 
-    if (!existsSync(paths.keys.host))
-      await must([
-        'ssh-keygen',
-        '-q',
-        '-t',
-        'ed25519',
-        '-N',
-        '',
-        '-C',
-        `${topo.name}-host`,
-        '-f',
-        paths.keys.host,
-      ]);
-    if (!existsSync(paths.keys.client))
-      await must([
-        'ssh-keygen',
-        '-q',
-        '-t',
-        'ed25519',
-        '-N',
-        '',
-        '-C',
-        `${topo.name}-client`,
-        '-f',
-        paths.keys.client,
-      ]);
+    for (const [role, key] of [
+      ['host', paths.keys.host],
+      ['client', paths.keys.client],
+    ] as const) {
+      if (!existsSync(key))
+        await must(['ssh-keygen', '-q', '-t', 'ed25519', '-N', '', '-C', `${topo.name}-${role}`, '-f', key]);
+    }
     await writeIfChanged(paths.keys.authorized, await readFile(`${paths.keys.client}.pub`, 'utf8'), 0o600);
     await mkdirOwned('/run/sshd', state);
 

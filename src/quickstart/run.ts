@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { parse } from 'yaml';
 import { catalogueNames } from '../build/builder.js';
 import { servedNames, tagNames } from '../build/plan.js';
+import { imagesNamed } from '../build/podman.js';
 import { ancestors, loadRecipes } from '../build/recipes.js';
 import { AppError } from '../errors.js';
 import { loadRoles, type Role } from '../heat/roles.js';
@@ -254,7 +255,7 @@ async function stageBuild(ctx: Ctx): Promise<Omit<StageOutcome, 'name' | 'second
           repos.add(`localhost/${config.images.namespace}/${config.images.prefix}${t}`);
     }
   const local = new Map(
-    [...(await localImages(config.images.namespace))].filter(([name]) =>
+    [...(await imagesNamed(`localhost/${config.images.namespace}/`))].filter(([name]) =>
       repos.has(name.replace(/:[^:]*$/, '')),
     ),
   );
@@ -276,31 +277,6 @@ async function stageBuild(ctx: Ctx): Promise<Omit<StageOutcome, 'name' | 'second
       stale.length > 0 ? `pushed ${local.size} name(s) upstream` : 'upstream already up to date'
     }`,
   };
-}
-
-/** localImages maps each local name under localhost/<namespace>/ to its image ID. */
-async function localImages(namespace: string): Promise<Map<string, string>> {
-  const argv = [
-    'podman',
-    'images',
-    '--format',
-    '{{.Repository}}:{{.Tag}} {{.ID}}',
-    '--filter',
-    `reference=localhost/${namespace}/*`,
-  ];
-  let r = await cmd(argv);
-  // An image removed while podman lists (another build cleaning up) fails the listing: ask again.
-  for (let attempt = 1; r.code !== 0 && /image not known/.test(r.stderr) && attempt < 5; attempt++) {
-    await new Promise((done) => setTimeout(done, 100 * attempt));
-    r = await cmd(argv);
-  }
-  if (r.code !== 0) throw new AppError('LAB_FAILED', `podman images failed: ${r.stderr.trim()}`);
-  const map = new Map<string, string>();
-  for (const line of r.stdout.split('\n')) {
-    const [name, id] = line.trim().split(' ');
-    if (name && id && !name.includes('<none>')) map.set(name, id);
-  }
-  return map;
 }
 
 /** upstreamHasTag: the upstream store holds `localhost/ns/repo:tag` as ns/repo:tag. */

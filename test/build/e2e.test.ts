@@ -13,8 +13,8 @@ import { refreshSnapshot } from '../../src/build/apt.js';
 import { type BuildSummary, DEFAULT_CACHE_DIR, runImageBuild } from '../../src/build/builder.js';
 import { accountFor } from '../../src/build/users.js';
 import { renderLabelTemplate } from '../../src/images/tag-from-label.js';
-import { startRegistryServer } from '../../src/server/index.js';
 import { templatesPath } from '../../src/util/paths.js';
+import { startOursRecordingPuts } from '../server/peers.js';
 import { freePort } from '../support/distribution.js';
 import { run } from '../support/exec.js';
 import { Services, tcpExchange } from './services.js';
@@ -220,16 +220,8 @@ test('image build: base + memcached, redis, haproxy, keystone, mariadb build, re
   await t.test(
     '--push sends each image with both tags from an OCI layout export, every layer once; a re-push sends nothing',
     async () => {
-      const root = await mkdtemp(join(tmpdir(), 'overcloud-build-registry-'));
-      const puts: string[] = [];
-      const registry = await startRegistryServer({
-        root,
-        listen: '127.0.0.1:0',
-        log: (line) => {
-          const m = /"PUT \S+\/blobs\/uploads\/\S*digest=(sha256(?::|%3A)[0-9a-f]{64})/i.exec(line);
-          if (m?.[1] !== undefined) puts.push(decodeURIComponent(m[1]));
-        },
-      });
+      const registry = await startOursRecordingPuts();
+      const { puts } = registry;
       try {
         const r = await runImageBuild({ ...opts, include: '^(memcached|redis)$', push: registry.host });
         assert.deepEqual(
@@ -276,8 +268,7 @@ test('image build: base + memcached, redis, haproxy, keystone, mariadb build, re
         assert.deepEqual(puts, [], 'nothing uploaded');
         assert.ok((again.push?.seconds ?? 99) < 5, `re-push took ${again.push?.seconds} s`);
       } finally {
-        await registry.close();
-        await rm(root, { recursive: true, force: true });
+        await registry.stop();
       }
       const nobody = `127.0.0.1:${await freePort()}`;
       await assert.rejects(

@@ -70,3 +70,15 @@ export async function call(
     json: <T>() => JSON.parse(body.toString()) as T,
   };
 }
+
+/** startOursRecordingPuts is startOurs that also lists the digest of every blob upload a PUT completes (from its access log). */
+export async function startOursRecordingPuts(): Promise<Peer & { puts: string[] }> {
+  const puts: string[] = [];
+  const peer = await startOurs({
+    log: (line) => {
+      const m = /"PUT \S+\/blobs\/uploads\/\S*digest=(sha256(?::|%3A)[0-9a-f]{64})/i.exec(line);
+      if (m?.[1] !== undefined) puts.push(decodeURIComponent(m[1]));
+    },
+  });
+  return { ...peer, puts };
+}

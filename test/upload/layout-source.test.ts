@@ -10,7 +10,6 @@ import type { Readable } from 'node:stream';
 import { test } from 'node:test';
 import type { Digest } from '../../src/oci/digest.js';
 import { blobsOf, RegistrySession } from '../../src/registry/index.js';
-import { startRegistryServer } from '../../src/server/index.js';
 import { executePlan } from '../../src/upload/execute.js';
 import { OciLayoutSource, REF_NAME } from '../../src/upload/layout-source.js';
 import type { ResolvedImage } from '../../src/upload/model.js';
@@ -18,6 +17,7 @@ import { planUpload } from '../../src/upload/plan.js';
 import { silentProgress } from '../../src/upload/progress.js';
 import { inspectDestinations } from '../../src/upload/resolve.js';
 import { limiter } from '../../src/util/concurrency.js';
+import { startOursRecordingPuts } from '../server/peers.js';
 import { makeImage, randomLayer } from '../support/images.js';
 
 const sha256 = (b: Buffer): Digest => `sha256:${createHash('sha256').update(b).digest('hex')}` as Digest;
@@ -180,16 +180,8 @@ test('copying from a layout into our registry: shared layers sent once, a damage
   const bad = Buffer.from(cLayer.data);
   bad[100] = (bad[100] ?? 0) ^ 1;
   await writeFile(blobFile(l.dir, cLayer.digest), bad);
-  const root = await mkdtemp(join(tmpdir(), 'overcloud-layout-registry-'));
-  const puts: string[] = [];
-  const registry = await startRegistryServer({
-    root,
-    listen: '127.0.0.1:0',
-    log: (line) => {
-      const m = /"PUT \S+\/blobs\/uploads\/\S*digest=(sha256(?::|%3A)[0-9a-f]{64})/i.exec(line);
-      if (m?.[1] !== undefined) puts.push(decodeURIComponent(m[1]));
-    },
-  });
+  const registry = await startOursRecordingPuts();
+  const { puts } = registry;
   const session = new RegistrySession();
   try {
     const src = await OciLayoutSource.open(l.dir);
@@ -247,8 +239,7 @@ test('copying from a layout into our registry: shared layers sent once, a damage
     assert.deepEqual(puts, []);
   } finally {
     await session.close();
-    await registry.close();
-    await rm(root, { recursive: true, force: true });
+    await registry.stop();
     await rm(l.dir, { recursive: true, force: true });
   }
 });
