@@ -17,7 +17,9 @@ import { join } from 'node:path';
 import { AppError, errorMessage } from '../errors.js';
 import { formatReference, type Reference } from '../oci/reference.js';
 import { blobsOf, RegistrySession, registryOptions } from '../registry/index.js';
+import type { Destinations } from '../upload/destination.js';
 import { executePlan } from '../upload/execute.js';
+import { destinationsFor } from '../upload/index.js';
 import { OciLayoutSource } from '../upload/layout-source.js';
 import { blobKey, type ResolvedImage } from '../upload/model.js';
 import { planUpload } from '../upload/plan.js';
@@ -126,9 +128,12 @@ export async function pushAll(
       seconds: 0,
     };
     if (stale.length > 0) {
+      const { dest, direct } = await destinationsFor(session, [opts.push], true);
+      for (const [host, root] of Object.entries(direct))
+        say(`push to ${host}: writing its store ${root} in place`);
       const dir = await mkdtemp(join(cache, 'export-'));
       try {
-        await exportAndUpload(stale, { session, dir, cache, lookups, summary, failures, say });
+        await exportAndUpload(stale, { session, dest, dir, cache, lookups, summary, failures, say });
       } finally {
         await rm(dir, { recursive: true, force: true });
       }
@@ -150,6 +155,8 @@ export async function pushAll(
 
 interface PushRun {
   session: RegistrySession;
+  /** HTTP, or the registry's store written in place when it runs on this machine. */
+  dest: Destinations;
   dir: string;
   cache: string;
   lookups: Limiter;
@@ -214,10 +221,18 @@ async function uploadImage(resolved: ResolvedImage[], known: Set<string>, run: P
   if (resolved.length === 0) return;
   const { session, summary } = run;
   try {
-    const dest = await inspectDestinations(session, resolved, run.lookups);
+    const dest = await inspectDestinations(session, resolved, run.lookups, undefined, run.dest);
     const plan = planUpload(resolved, { tags: dest.tags, blobs: new Set([...dest.blobs, ...known]) });
     const parallel = registryOptions.DEFAULT_PARALLEL;
-    const result = await executePlan(session, plan, limiter(parallel), silentProgress, limiter(16));
+    const result = await executePlan(
+      session,
+      plan,
+      limiter(parallel),
+      silentProgress,
+      limiter(16),
+      {},
+      run.dest,
+    );
     result.images.forEach((o, i) => {
       if (o.status === 'failed') {
         run.failures.push(`${o.target}: ${o.error ?? 'failed'}`);

@@ -43,10 +43,11 @@ export class RegistryClient {
     return this.http.host;
   }
 
-  /** ping checks `/v2/` (authenticating if the registry challenges). */
-  async ping(): Promise<void> {
+  /** ping checks `/v2/` (authenticating if the registry challenges) and returns its response headers. */
+  async ping(): Promise<Record<string, string | string[] | undefined>> {
     const res = await this.http.send({ method: 'GET', url: '/v2/', scope: [], ok: [200], what: 'ping' });
     await res.body.dump();
+    return res.headers;
   }
 
   /** getManifest fetches a manifest by tag or digest and checks its digest. */

@@ -8,7 +8,9 @@
  * conversion to Web streams on the way; and a registry serving 80 images to many nodes is a
  * throughput job, where every layer between socket and file costs.
  */
+
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { REGISTRY_ID_HEADER } from './announce.js';
 import { type BasicAuth, isEmptyBasic } from './auth.js';
 import { deleteBlob, getBlob } from './blobs.js';
 import { type Exchange, type ServerContext, sendJson } from './context.js';
@@ -22,6 +24,8 @@ import { listCatalog, listTags } from './tags.js';
 import { cancelUpload, patchUpload, putUpload, startUpload, uploadStatus } from './uploads.js';
 
 export interface HandlerOptions {
+  /** Sent on every response as `Overcloud-Registry-Id` (see ./announce.ts). */
+  id: string;
   auth: BasicAuth | undefined;
   allowAnonymousPull: boolean;
   log: ((line: string) => void) | undefined;
@@ -137,6 +141,7 @@ export function createHandler(
       });
     }
     for (const [k, v] of Object.entries(API_VERSION)) res.setHeader(k, v);
+    res.setHeader(REGISTRY_ID_HEADER, opts.id);
     const rawUrl = req.url ?? '/';
     const q = rawUrl.indexOf('?');
     const ex: Exchange = {

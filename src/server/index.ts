@@ -8,7 +8,9 @@ import { readFile } from 'node:fs/promises';
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { Socket } from 'node:net';
+import { resolve as resolvePath } from 'node:path';
 import { AppError } from '../errors.js';
+import { announce, newRegistryId } from './announce.js';
 import { createHandler } from './app.js';
 import { BasicAuth } from './auth.js';
 import type { ServerContext } from './context.js';
@@ -40,6 +42,11 @@ export interface RegistryServerOptions {
   maxBlobSize?: number;
   /** fsync every blob before it becomes visible: survives power loss, at a large cost in push speed. */
   fsync?: boolean;
+  /**
+   * Tell clients on this machine where the store is (./announce.ts), so uploads write into it
+   * directly. `registry serve` does; a read-only server never does.
+   */
+  announce?: boolean;
 }
 
 export interface RunningRegistryServer {
@@ -47,6 +54,8 @@ export interface RunningRegistryServer {
   url: string;
   /** `127.0.0.1:PORT` (or the listen host), as image references name the registry. */
   host: string;
+  /** The id this server sends in `Overcloud-Registry-Id`. */
+  id: string;
   /** close stops accepting, lets in-flight requests finish (up to 30 s), then resolves. */
   close(): Promise<void>;
 }
@@ -71,7 +80,9 @@ export async function startRegistryServer(opts: RegistryServerOptions): Promise<
     maxManifestSize: MAX_MANIFEST_SIZE,
   };
   const auth = opts.htpasswd === undefined ? undefined : await BasicAuth.load(opts.htpasswd);
+  const id = newRegistryId();
   const handler = createHandler(ctx, {
+    id,
     auth,
     allowAnonymousPull: opts.allowAnonymousPull ?? false,
     log: opts.log,
@@ -107,11 +118,23 @@ export async function startRegistryServer(opts: RegistryServerOptions): Promise<
   const shownHost =
     host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
   const hostPort = `${shownHost}:${actualPort}`;
+  const unannounce =
+    opts.announce && !ctx.readOnly
+      ? await announce({
+          id,
+          pid: process.pid,
+          root: resolvePath(opts.root),
+          listen: `${host}:${actualPort}`,
+        })
+      : async () => {};
   return {
     url: `${opts.tls ? 'https' : 'http'}://${hostPort}`,
     host: hostPort,
-    close: () =>
-      new Promise<void>((resolve) => {
+    id,
+    async close() {
+      // First: no client should start writing the store of a registry that is going away.
+      await unannounce();
+      await new Promise<void>((resolve) => {
         const timer = setTimeout(() => {
           for (const s of sockets) s.destroy();
         }, DRAIN_TIMEOUT_MS);
@@ -121,6 +144,7 @@ export async function startRegistryServer(opts: RegistryServerOptions): Promise<
           resolve();
         });
         server.closeIdleConnections();
-      }),
+      });
+    },
   };
 }

@@ -4,12 +4,11 @@
  * https://github.com/opencontainers/distribution-spec/blob/main/spec.md#pulling-manifests
  */
 
-import { createHash } from 'node:crypto';
-import type { Descriptor } from '../oci/descriptor.js';
-import { type Digest, digestAlgorithm, sha256Of } from '../oci/digest.js';
+import type { Digest } from '../oci/digest.js';
+import { acceptManifest } from './accept-manifest.js';
 import { readSmallBody } from './body.js';
 import { type Exchange, type ServerContext, send } from './context.js';
-import { badRequest, manifestUnknown, type RegistryHttpError, unsupported } from './errors.js';
+import { manifestUnknown, unsupported } from './errors.js';
 import { checkManifest } from './manifest-check.js';
 import type { ManifestRef } from './names.js';
 import type { StoredManifest } from './storage/fs.js';
@@ -37,15 +36,7 @@ export async function getManifest(
   );
 }
 
-function digestOf(body: Buffer, like: Digest | undefined): Digest {
-  if (like === undefined || digestAlgorithm(like) === 'sha256') return sha256Of(body);
-  return `sha512:${createHash('sha512').update(body).digest('hex')}` as Digest;
-}
-
-/**
- * putManifest stores a manifest after checking it and that everything it references is already in
- * the repository (MANIFEST_BLOB_UNKNOWN otherwise), so a tag never points at a broken image.
- */
+/** putManifest stores a pushed manifest (see ./accept-manifest.ts) and answers 201. */
 export async function putManifest(
   ctx: ServerContext,
   ex: Exchange,
@@ -53,40 +44,19 @@ export async function putManifest(
   ref: ManifestRef,
 ): Promise<void> {
   const body = await readSmallBody(ex.req, ctx.maxManifestSize);
-  const checked = checkManifest(body, ex.req.headers['content-type']);
-  const digest = digestOf(body, ref.digest);
-  if (ref.digest !== undefined && ref.digest !== digest) {
-    throw badRequest('DIGEST_INVALID', 'manifest digest does not match the reference', {
-      digest: ref.digest,
-      actual: digest,
-    });
-  }
-  for (const b of checked.blobs) {
-    if ((await ctx.store.linkedBlobSize(name, b.digest)) === undefined) throw blobMissing(b);
-  }
-  for (const m of checked.manifests) {
-    if ((await ctx.store.manifestMediaType(name, m.digest)) === undefined) throw blobMissing(m);
-  }
-  const referrer: Descriptor = { mediaType: checked.mediaType, digest, size: body.length };
-  if (checked.artifactType !== undefined) referrer.artifactType = checked.artifactType;
-  if (checked.annotations !== undefined) referrer.annotations = checked.annotations;
-  await ctx.store.putManifest(
+  const { digest, subject } = await acceptManifest(
+    ctx.store,
     name,
-    { digest, mediaType: checked.mediaType, body },
-    { tag: ref.tag, subject: checked.subject?.digest, referrer },
+    ref,
+    body,
+    ex.req.headers['content-type'],
   );
   const headers: Record<string, string> = {
     location: `/v2/${name}/manifests/${digest}`,
     'docker-content-digest': digest,
   };
-  if (checked.subject !== undefined) headers['oci-subject'] = checked.subject.digest;
+  if (subject !== undefined) headers['oci-subject'] = subject;
   send(ex, 201, headers);
-}
-
-function blobMissing(d: Descriptor): RegistryHttpError {
-  return badRequest('MANIFEST_BLOB_UNKNOWN', 'manifest references a blob unknown to this repository', {
-    digest: d.digest,
-  });
 }
 
 /** deleteManifest removes a manifest by digest (with its tags) or just a tag (202). */

@@ -9,6 +9,7 @@ import type { Descriptor } from '../oci/descriptor.js';
 import type { PushOptions, RegistryClient, RegistrySession } from '../registry/index.js';
 import { copyBlobChunked, registryOptions, withRetry } from '../registry/index.js';
 import type { Limiter } from '../util/concurrency.js';
+import { type Destination, type Destinations, isRegistry, registryDestinations } from './destination.js';
 import type { BlobCopy, BlobMount, ImagePlan, UploadPlan } from './model.js';
 import { describeImage } from './plan.js';
 import type { Progress } from './progress.js';
@@ -51,6 +52,7 @@ export async function executePlan(
   progress: Progress,
   meta: Limiter = limit,
   push: PushOptions = {},
+  dest: Destinations = registryDestinations(session),
 ): Promise<ExecuteResult> {
   const done = new Map<string, Promise<void>>();
   let bytesCopied = 0;
@@ -71,7 +73,7 @@ export async function executePlan(
   }
 
   const transfer = (c: BlobCopy | BlobMount): Promise<void> =>
-    limit(() => copyBlob(session, c, ownerOf.get(c.key) ?? c.key, progress, push));
+    limit(() => copyBlob(session, dest(c.destHost), c, ownerOf.get(c.key) ?? c.key, progress, push));
 
   for (const c of plan.copies) {
     done.set(
@@ -94,9 +96,9 @@ export async function executePlan(
       m.key,
       (async () => {
         await before;
-        const client = session.client(m.destHost);
+        const to = dest(m.destHost);
         const mounted = await meta(() =>
-          withRetry(session.retryOptions, () => client.mountBlob(m.destRepo, m.desc.digest, m.fromRepo)),
+          withRetry(session.retryOptions, () => to.mountBlob(m.destRepo, m.desc.digest, m.fromRepo)),
         );
         if (mounted) {
           blobsMounted++;
@@ -115,26 +117,31 @@ export async function executePlan(
   }
   for (const p of done.values()) p.catch(() => {});
 
-  const images = await Promise.all(plan.images.map((p) => finishImage(session, p, done, meta, progress)));
+  const images = await Promise.all(plan.images.map((p) => finishImage(dest, p, done, meta, progress)));
   return { images, bytesCopied, blobsCopied, blobsMounted };
 }
 
 async function copyBlob(
   session: RegistrySession,
+  dst: Destination,
   c: BlobCopy | BlobMount,
   owner: string,
   progress: Progress,
   push: PushOptions,
 ): Promise<void> {
-  const dst = session.client(c.destHost);
   const registry = c.source === undefined ? session.client(c.sourceHost) : undefined;
   const source = c.source ?? registrySource(registry as RegistryClient, c.sourceRepo);
   const what = `blob ${c.desc.digest} of ${source.name}`;
   const onRetry = (e: unknown, attempt: number, wait: number) =>
     progress.retry(what, attempt, errorMessage(e), wait);
-  if (registry && c.desc.size > (push.monolithicMax ?? registryOptions.MONOLITHIC_MAX_BYTES)) {
-    // Large, from a registry: chunks, and a failure resumes where the destination stopped instead
-    // of from byte 0. (A local layout is cheap to read again: it takes the whole-blob path.)
+  if (
+    registry &&
+    isRegistry(dst) &&
+    c.desc.size > (push.monolithicMax ?? registryOptions.MONOLITHIC_MAX_BYTES)
+  ) {
+    // Large, from a registry to a registry: chunks, and a failure resumes where the destination
+    // stopped instead of from byte 0. (A local layout is cheap to read again, and a local store
+    // has no request-size limit: both take the whole-blob path.)
     await copyBlobChunked(registry, c.sourceRepo, dst, c.destRepo, blobDesc(c.desc), {
       chunkSize: push.chunkSize,
       retry: session.retryOptions,
@@ -162,7 +169,7 @@ function blobDesc(d: Descriptor): Descriptor {
 }
 
 async function finishImage(
-  session: RegistrySession,
+  dest: Destinations,
   p: ImagePlan,
   done: Map<string, Promise<void>>,
   limit: Limiter,
@@ -186,9 +193,9 @@ async function finishImage(
       throw new Error(failures.map((f) => errorMessage(f.reason)).join('; '));
     }
     const t = p.image.task.target;
-    const client = session.client(t.registry);
+    const to = dest(t.registry);
     for (const m of p.manifests) {
-      await limit(() => client.putManifest(t.repository, m.reference, m.raw));
+      await limit(() => to.putManifest(t.repository, m.reference, m.raw));
     }
     progress.imageDone(name, 'copied');
     return { ...base, status: 'copied' };

@@ -13,11 +13,13 @@ import {
   type SessionOptions,
 } from '../registry/index.js';
 import { limiter } from '../util/concurrency.js';
+import { type Destinations, registryDestinations } from './destination.js';
 import { executePlan, type ImageOutcome } from './execute.js';
 import { readImagesFiles, type UploadTask, undercloudRegistries } from './images-file.js';
 import { planUpload } from './plan.js';
 import { type Progress, silentProgress } from './progress.js';
 import { headTargetTags, inspectDestinations, reason, resolveSources } from './resolve.js';
+import { localStores } from './store-destination.js';
 
 export {
   entriesFromText,
@@ -39,6 +41,11 @@ export interface UploadOptions extends SessionOptions {
   progress?: Progress;
   /** Where uploads switch to PATCH chunks, and their size (defaults in registry/options). */
   push?: PushOptions;
+  /**
+   * Write into the store of a registry that runs on this machine instead of pushing to it over
+   * HTTP (./store-destination.ts). Default true; false always uses HTTP.
+   */
+  directStore?: boolean;
 }
 
 export interface UploadSummary {
@@ -51,10 +58,28 @@ export interface UploadSummary {
   blobs_transferred: number;
   blobs_mounted: number;
   blobs_skipped: number;
+  /** Destination hosts whose store was written in place (host -> store folder). */
+  direct_stores: Record<string, string>;
   seconds: number;
   /** Wall time of each stage, in seconds: where a slow run spent its time. */
   stage_seconds: { read: number; resolve: number; inspect: number; transfer: number };
   failures: { image: string; reason: string }[];
+}
+
+/**
+ * destinationsFor picks, per target registry, HTTP or the local store that registry serves (when
+ * allowed and found); stores are looked for once, before anything is asked of a destination.
+ */
+export async function destinationsFor(
+  session: RegistrySession,
+  hosts: string[],
+  allowDirect: boolean,
+): Promise<{ dest: Destinations; direct: Record<string, string> }> {
+  const http = registryDestinations(session);
+  if (!allowDirect) return { dest: http, direct: {} };
+  const stores = await localStores(session, hosts);
+  const direct = Object.fromEntries([...stores].map(([host, s]) => [host, s.root]));
+  return { dest: (host) => stores.get(host)?.destination ?? http(host), direct };
 }
 
 /** uploadImages runs the whole upload and returns the summary (failures are in it, not thrown). */
@@ -81,11 +106,16 @@ export async function uploadTasks(
     // Manifest and HEAD requests are small: let more run at once than blob transfers.
     const lookups = limiter(Math.max(parallel * 2, 8));
     const t1 = performance.now();
-    const tags = headTargetTags(session, tasks, lookups);
+    const { dest, direct } = await destinationsFor(
+      session,
+      tasks.map((t) => t.target.registry),
+      opts.directStore ?? true,
+    );
+    const tags = headTargetTags(session, tasks, lookups, dest);
     const { resolved, failed } = await resolveSources(session, tasks, opts.platforms ?? [], lookups);
     const t2 = performance.now();
-    const dest = await inspectDestinations(session, resolved, lookups, await tags);
-    const plan = planUpload(resolved, dest);
+    const state = await inspectDestinations(session, resolved, lookups, await tags, dest);
+    const plan = planUpload(resolved, state);
     const t3 = performance.now();
     progress.start(plan.bytesToCopy);
     const result = await executePlan(
@@ -95,6 +125,7 @@ export async function uploadTasks(
       progress,
       limiter(Math.max(parallel * 4, 16)),
       opts.push,
+      dest,
     );
     progress.stop();
     const t4 = performance.now();
@@ -118,6 +149,7 @@ export async function uploadTasks(
       blobs_transferred: result.blobsCopied,
       blobs_mounted: result.blobsMounted,
       blobs_skipped: plan.existing.length,
+      direct_stores: direct,
       seconds: secs(t0, t4),
       stage_seconds: {
         read: secs(t0, t1),

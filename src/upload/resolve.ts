@@ -8,6 +8,7 @@ import type { Digest } from '../oci/digest.js';
 import { formatReference, referenceTarget } from '../oci/reference.js';
 import { blobsOf, type PlatformFilter, type RegistrySession, selectManifests } from '../registry/index.js';
 import type { Limiter } from '../util/concurrency.js';
+import { type Destinations, registryDestinations } from './destination.js';
 import type { UploadTask } from './images-file.js';
 import { blobKey, type DestinationState, type ImageNode, type ResolvedImage, tagKey } from './model.js';
 import { isPresent } from './plan.js';
@@ -94,6 +95,7 @@ export async function headTargetTags(
   session: RegistrySession,
   tasks: UploadTask[],
   limit: Limiter,
+  dest: Destinations = registryDestinations(session),
 ): Promise<Map<string, Digest>> {
   const tags = new Map<string, Digest>();
   await Promise.all(
@@ -103,8 +105,7 @@ export async function headTargetTags(
         const ref = referenceTarget(t);
         // A destination that cannot be asked is treated as empty: the copy then fails for this
         // image alone, with the real reason, instead of failing the whole run here.
-        const d = await session
-          .client(t.registry)
+        const d = await dest(t.registry)
           .headManifest(t.repository, ref)
           .catch(() => undefined);
         if (d) tags.set(tagKey(t.registry, t.repository, ref), d.digest);
@@ -126,6 +127,7 @@ export async function inspectDestinations(
   images: ResolvedImage[],
   limit: Limiter,
   known?: ReadonlyMap<string, Digest>,
+  dest: Destinations = registryDestinations(session),
 ): Promise<DestinationState> {
   // Tags already asked for (uploadTasks asks while resolving), or asked now.
   const tags =
@@ -134,6 +136,7 @@ export async function inspectDestinations(
       session,
       images.map((i) => i.task),
       limit,
+      dest,
     ));
   const blobs = new Set<string>();
   const probed = new Set<string>();
@@ -148,8 +151,7 @@ export async function inspectDestinations(
         probed.add(where);
         heads.push(
           limit(async () => {
-            const present = await session
-              .client(t.registry)
+            const present = await dest(t.registry)
               .blobExists(t.repository, b)
               .catch(() => false);
             if (present) blobs.add(blobKey(t.registry, t.repository, b.digest));

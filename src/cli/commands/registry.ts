@@ -52,6 +52,7 @@ async function serve(flags: ServeFlags): Promise<void> {
     readOnly: flags.readOnly,
     enableDelete: flags.enableDelete,
     fsync: flags.fsync,
+    announce: true,
     log: flags.quiet ? undefined : (line) => process.stdout.write(`${line}\n`),
   });
   process.stderr.write(`overcloud registry: serving ${flags.root} on ${flags.listen} (${server.url})\n`);

@@ -61,10 +61,20 @@ export function registerUpload(image: Command): void {
       .requiredOption('--config-file <file>', 'images file written by prepare (repeatable)', collect, [])
       .option('--parallel <n>', 'blob transfers at once', parseParallel, 4)
       .option('--platform <os/arch>', 'copy only this platform of multi-platform images')
-      .option('--json', 'print a JSON summary on stdout instead of progress'),
+      .option('--json', 'print a JSON summary on stdout instead of progress')
+      .option(
+        '--no-direct-store',
+        'push over HTTP even to a registry that runs on this machine (by default its store is written in place)',
+      ),
   ).action(
     async (
-      o: TransportFlags & { configFile: string[]; parallel: number; platform?: string; json?: boolean },
+      o: TransportFlags & {
+        configFile: string[];
+        parallel: number;
+        platform?: string;
+        json?: boolean;
+        directStore: boolean;
+      },
     ) => {
       const { parsePlatform } = await registry();
       const { uploadImages, silentProgress, lineProgress } = await import('../../upload/index.js');
@@ -79,6 +89,7 @@ export function registerUpload(image: Command): void {
         parallel: o.parallel,
         platforms: o.platform ? [parsePlatform(o.platform)] : [],
         progress,
+        directStore: o.directStore,
       });
       if (o.json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
       else {
@@ -87,6 +98,11 @@ export function registerUpload(image: Command): void {
             `${(summary.bytes_transferred / 1e6).toFixed(1)} MB in ${summary.blobs_transferred} blobs transferred, ` +
             `${summary.blobs_mounted} mounted, ${summary.blobs_skipped} already there; ${summary.seconds.toFixed(1)} s\n`,
         );
+        for (const [host, root] of Object.entries(summary.direct_stores)) {
+          process.stdout.write(
+            `${host} runs on this machine: wrote its store ${root} in place (--no-direct-store: HTTP)\n`,
+          );
+        }
         for (const f of summary.failures) process.stdout.write(`FAILED ${f.image}: ${f.reason}\n`);
       }
       if (summary.images_failed > 0) {

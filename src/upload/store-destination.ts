@@ -1,0 +1,130 @@
+/**
+ * @module upload/store-destination
+ * Uploading into a registry that runs on this machine by writing its store in place, the way
+ * TripleO's Stein+ uploader exported layers straight into image-serve's folder. Over HTTP each
+ * byte would go source -> client -> server -> the same disk, hashed twice; here it goes source ->
+ * client -> disk, hashed once by the source stream's own check. Everything else keeps the
+ * server's rules: blobs become visible by one rename of a complete, verified file, a repository
+ * sees a blob only through its link, and manifests go through the server's own acceptManifest
+ * (checked, every referenced blob linked first), so the running server serves the result at once.
+ *
+ * localStores finds such registries: a host is written directly only when a live registry
+ * announced a store (server/announce.ts) and the host, asked over HTTP, answers with that
+ * registry's id.
+ */
+import { randomUUID } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { access, constants, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { AppError } from '../errors.js';
+import type { Descriptor } from '../oci/descriptor.js';
+import type { Digest } from '../oci/digest.js';
+import type { RawManifest, RegistrySession } from '../registry/index.js';
+import { acceptManifest } from '../server/accept-manifest.js';
+import { announcedStores, REGISTRY_ID_HEADER } from '../server/announce.js';
+import { checkName, parseManifestRef } from '../server/names.js';
+import { FsStore } from '../server/storage/fs.js';
+import type { Destination } from './destination.js';
+
+/** storeDestination writes into the store at `root`, which the registry at `host` serves. */
+export function storeDestination(host: string, store: FsStore): Destination {
+  return {
+    host,
+    async headManifest(repo, reference) {
+      const name = checkName(repo);
+      const ref = parseManifestRef(reference);
+      const digest = ref.digest ?? (await store.resolveTag(name, ref.tag));
+      const m = digest === undefined ? undefined : await store.getManifest(name, digest);
+      return m && { mediaType: m.mediaType, digest: m.digest, size: m.body.length };
+    },
+    async blobExists(repo, desc) {
+      const size = await store.linkedBlobSize(checkName(repo), desc.digest);
+      if (size !== desc.size) return false;
+      // As a HEAD does on the server: gc's grace period starts again for a blob about to be used.
+      await store.touchBlob(desc.digest);
+      return true;
+    },
+    async pushBlob(repo: string, desc: Descriptor, body: Readable) {
+      const name = checkName(repo);
+      const tmp = join(store.uploadsDir, `direct-${randomUUID()}`);
+      try {
+        // The stream fails before its last chunk when the digest or size is wrong, so a bad
+        // blob never completes this file; the size is checked again before the rename.
+        await pipeline(body, createWriteStream(tmp, { flags: 'wx', highWaterMark: 1 << 20 }));
+        const { size } = await stat(tmp);
+        if (size !== desc.size) {
+          throw new AppError(
+            'SIZE_MISMATCH',
+            `blob ${desc.digest}: got ${size} bytes, expected ${desc.size}`,
+          );
+        }
+        await store.commitBlob(tmp, desc.digest);
+      } catch (e) {
+        await rm(tmp, { force: true });
+        throw e;
+      }
+      await store.linkBlob(name, desc.digest);
+    },
+    async mountBlob(repo: string, digest: Digest, from: string) {
+      if ((await store.linkedBlobSize(checkName(from), digest)) === undefined) return false;
+      await store.touchBlob(digest);
+      await store.linkBlob(checkName(repo), digest);
+      return true;
+    },
+    async putManifest(repo: string, reference: string, raw: RawManifest) {
+      const stored = await acceptManifest(
+        store,
+        checkName(repo),
+        parseManifestRef(reference),
+        raw.bytes,
+        raw.mediaType,
+      );
+      if (stored.digest !== raw.digest) {
+        throw new AppError('DIGEST_MISMATCH', `manifest ${raw.digest} was stored as ${stored.digest}`);
+      }
+    },
+  };
+}
+
+/** The port a `host[:port]` names, or undefined when it names none. */
+function portOf(host: string): number | undefined {
+  const m = /:(\d{1,5})$/.exec(host);
+  return m ? Number(m[1]) : undefined;
+}
+
+/**
+ * localStores maps each host that a registry on this machine serves, and whose store this process
+ * may write, to a destination writing that store. Hosts no live record could be (another port, or
+ * no records at all) cost no request; the others are asked once for their id.
+ */
+export async function localStores(
+  session: RegistrySession,
+  hosts: Iterable<string>,
+): Promise<Map<string, { destination: Destination; root: string }>> {
+  const out = new Map<string, { destination: Destination; root: string }>();
+  const records = await announcedStores();
+  if (records.length === 0) return out;
+  await Promise.all(
+    [...new Set(hosts)].map(async (host) => {
+      const port = portOf(host);
+      const candidates = records.filter((r) => portOf(r.listen) === port);
+      if (port === undefined || candidates.length === 0) return;
+      const headers = await session
+        .client(host)
+        .ping()
+        .catch(() => undefined);
+      const id = headers?.[REGISTRY_ID_HEADER];
+      const record = candidates.find((r) => r.id === id);
+      if (record === undefined) return;
+      try {
+        await access(join(record.root, 'blobs'), constants.W_OK);
+      } catch {
+        return;
+      }
+      out.set(host, { destination: storeDestination(host, new FsStore(record.root)), root: record.root });
+    }),
+  );
+  return out;
+}
