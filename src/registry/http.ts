@@ -90,6 +90,11 @@ export class RegistryHttp {
           headers,
           body: req.body ?? null,
           dispatcher,
+          // undici closes the connection after every HEAD unless told otherwise (in case a server
+          // sends a body anyway, undici#258). Registries answer HEAD properly, and an upload asks
+          // a HEAD per tag and per blob: each on a new connection cost the registry (and the run)
+          // hundreds of connects and closes, about a tenth of the run against distribution.
+          ...(req.method === 'HEAD' ? { reset: false } : {}),
         });
       } catch (e) {
         throw networkError(e, req.method, url);
