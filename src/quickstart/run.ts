@@ -301,6 +301,7 @@ async function stageUpload(ctx: Ctx): Promise<Omit<StageOutcome, 'name' | 'secon
     images_present?: number;
     images_failed?: number;
     bytes_transferred?: number;
+    direct_stores?: Record<string, string>;
   } = {};
   try {
     summary = JSON.parse(r.stdout) as typeof summary;
@@ -312,7 +313,9 @@ async function stageUpload(ctx: Ctx): Promise<Omit<StageOutcome, 'name' | 'secon
   const mb = ((summary.bytes_transferred ?? 0) / 1e6).toFixed(0);
   return {
     changed: copied > 0,
-    detail: `copied ${copied}, already present ${summary.images_present ?? 0} (${mb} MB) into ${ctx.topo.undercloudRegistry}`,
+    detail:
+      `copied ${copied}, already present ${summary.images_present ?? 0} (${mb} MB) into ${ctx.topo.undercloudRegistry}` +
+      (summary.direct_stores?.[ctx.topo.undercloudRegistry] ? ' (its store written in place)' : ''),
   };
 }
 

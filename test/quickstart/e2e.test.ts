@@ -81,6 +81,8 @@ describe('quickstart end to end (config/ci_minimal.yml)', { timeout: 45 * 60_000
     // The deploy went through Ansible (deploy.driver: ansible in ci_minimal.yml).
     const lab = (await loadConfig(CONFIG)).lab.dir;
     assert.ok(existsSync(join(lab, 'stack', 'config-download', 'deploy_steps_playbook.yaml')));
+    // The undercloud registry runs on this machine: the upload wrote its store in place.
+    assert.match(first.stages.find((s) => s.name === 'upload')?.detail ?? '', /store written in place/);
     const validate = first.stages.find((s) => s.name === 'validate');
     assert.ok(validate);
     if (validate.skipped) process.stderr.write(`# note: ${validate.detail}\n`);
