@@ -13,6 +13,7 @@ import { bootstrapArgs, hostSources } from './bootstrap.js';
 import { APT_LISTS_MOUNT, renderContainerfile } from './containerfile.js';
 import { hashFiles, stageContext } from './context.js';
 import { versionTag } from './debian-version.js';
+import { DEFAULT_CACHE_DIR } from './defaults.js';
 import { imageLabels, type PlannedImage, planKeys, repoNames } from './keys.js';
 import { withLock } from './lock.js';
 import { selectImages } from './plan.js';
@@ -22,7 +23,7 @@ import { filesRoot, loadRecipes, mainPackage, type Recipe, type Recipes } from '
 import { criticalPath, readDurations, writeDurations } from './schedule.js';
 import { Semaphore } from './semaphore.js';
 
-export const DEFAULT_CACHE_DIR = '/var/cache/overcloud/build';
+export { DEFAULT_CACHE_DIR } from './defaults.js';
 
 export interface BuildOptions {
   include?: string;

@@ -33,9 +33,6 @@ export interface OutputFile {
   mode: number;
 }
 
-/** Where a node keeps its plan and the running deploy's state (beside TripleO's /var/lib/tripleo-config files). */
-export const DEFAULT_NODE_DIR = '/var/lib/tripleo-config/overcloud';
-
 export const PLAYBOOK = 'deploy_steps_playbook.yaml';
 export const INVENTORY = 'inventory.yaml';
 export const ANSIBLE_CFG = 'ansible.cfg';

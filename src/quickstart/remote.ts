@@ -30,8 +30,6 @@ import {
 } from './remote-scripts.js';
 import { type ShipFile, shipHash, shipList } from './ship.js';
 
-export const DEFAULT_REMOTE_DIR = '/root/overcloud-quickstart';
-
 export interface RemoteOptions {
   host: string;
   /** `ssh -o` options (Key=value). */

@@ -4,14 +4,21 @@
  * src/deploy.
  */
 import type { Command } from 'commander';
-import { spawnRunner } from '../../deploy/exec.js';
-import { connectAll } from '../../deploy/node.js';
-import { findConnection, printCmd } from '../../deploy/ops.js';
-import { loadRecord, stateDir } from '../../deploy/record.js';
-import { runDeploy } from '../../deploy/run.js';
 import { AppError } from '../../errors.js';
-import { templatesPath } from '../../util/paths.js';
-import { writeDeployOutputs } from '../../validate/overcloudrc.js';
+
+// The deploy engine (Heat model, zod, yaml) loads only when a command runs, not at every start of the CLI.
+const deployModules = async () => {
+  const [exec, node, ops, record, run, paths, overcloudrc] = await Promise.all([
+    import('../../deploy/exec.js'),
+    import('../../deploy/node.js'),
+    import('../../deploy/ops.js'),
+    import('../../deploy/record.js'),
+    import('../../deploy/run.js'),
+    import('../../util/paths.js'),
+    import('../../validate/overcloudrc.js'),
+  ]);
+  return { ...exec, ...node, ...ops, ...record, ...run, ...paths, ...overcloudrc };
+};
 
 interface DeployFlags {
   templates?: string | boolean;
@@ -73,6 +80,7 @@ export function registerDeploy(program: Command): void {
         throw new AppError('USAGE', "--dry-run goes without --config-download (it is the SSH engine's diff)");
       if (!ansible && (flags.outputDir !== undefined || flags.nodeCommand !== undefined))
         throw new AppError('USAGE', '--output-dir and --node-command go with --config-download');
+      const { runDeploy, spawnRunner, stateDir, templatesPath, writeDeployOutputs } = await deployModules();
       const result = await runDeploy(
         {
           templatesDir: typeof flags.templates === 'string' ? flags.templates : templatesPath(),
@@ -110,6 +118,8 @@ export function registerDeploy(program: Command): void {
     .option('--state-dir <dir>', 'the stack state folder')
     .exitOverride()
     .action(async (node: string, name: string, flags: { stack: string; stateDir?: string }) => {
+      const { connectAll, findConnection, loadRecord, printCmd, spawnRunner, stateDir } =
+        await deployModules();
       const record = await loadRecord(stateDir(flags.stack, flags.stateDir));
       const conns = await connectAll(
         record.inventory.nodes.filter((n) => n.name === node),

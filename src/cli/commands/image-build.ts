@@ -3,9 +3,7 @@
  * `overcloud image build`: flags map to runImageBuild options; `--list` prints the plan instead.
  */
 import type { Command } from 'commander';
-import { catalogueNames, DEFAULT_CACHE_DIR, runImageBuild } from '../../build/builder.js';
-import { formatList, selectImages } from '../../build/plan.js';
-import { loadRecipes } from '../../build/recipes.js';
+import { DEFAULT_CACHE_DIR } from '../../build/defaults.js';
 import { AppError } from '../../errors.js';
 
 interface BuildFlags {
@@ -28,6 +26,13 @@ async function build(flags: BuildFlags): Promise<void> {
   if (!Number.isInteger(parallel) || parallel < 1)
     throw new AppError('USAGE', '--parallel must be a positive integer');
   if (flags.all && !flags.list) throw new AppError('USAGE', '--all goes with --list');
+  // The builder (registry client, undici, zod, yaml) loads here rather than at every start of the CLI.
+  const [{ catalogueNames, runImageBuild }, { formatList, selectImages }, { loadRecipes }] =
+    await Promise.all([
+      import('../../build/builder.js'),
+      import('../../build/plan.js'),
+      import('../../build/recipes.js'),
+    ]);
   if (flags.list) {
     const recipes = await loadRecipes(flags.recipes);
     const names = await catalogueNames(flags.catalogue);

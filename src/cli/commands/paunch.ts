@@ -5,7 +5,7 @@
  * the exit status is 1 when a pull or the step failed, so Ansible marks the task failed.
  */
 import type { Command } from 'commander';
-import { DEFAULT_NODE_DIR } from '../../deploy/config-download.js';
+import { DEFAULT_NODE_DIR } from '../../deploy/defaults.js';
 import { AppError } from '../../errors.js';
 
 const out = (line: string): void => {

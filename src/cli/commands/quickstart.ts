@@ -6,13 +6,10 @@
  */
 import type { Command } from 'commander';
 import { AppError } from '../../errors.js';
-import { loadConfig, type QuickstartConfig } from '../../lab/config.js';
-import { labPaths } from '../../lab/lab.js';
-import { acquireLabLock } from '../../quickstart/lock.js';
-import { DEFAULT_REMOTE_DIR, runRemote } from '../../quickstart/remote.js';
+import type { QuickstartConfig } from '../../lab/config.js';
+import { DEFAULT_REMOTE_DIR } from '../../quickstart/defaults.js';
+// Small (node:os and errors only): --ssh-option's parser needs it while the command line is parsed.
 import { checkSshOption, isLocalHost, parseHost } from '../../quickstart/remote-host.js';
-import { loadTopology, runQuickstart, summaryLines, teardown } from '../../quickstart/run.js';
-import { writeFileAtomic } from '../../util/atomic.js';
 
 interface QuickstartFlags {
   config: string;
@@ -29,6 +26,19 @@ type Out = (line: string) => void;
 
 /** local runs the quickstart (or its teardown) on this machine, holding the lab's lock throughout. */
 async function local(config: QuickstartConfig, flags: QuickstartFlags, out: Out, err: Out): Promise<void> {
+  // The lab and the quickstart (zod, yaml, ssh and tar helpers) are imported when the command runs,
+  // as is lab/config below, so that every other command starts without them.
+  const [
+    { labPaths },
+    { acquireLabLock },
+    { loadTopology, runQuickstart, summaryLines, teardown },
+    { writeFileAtomic },
+  ] = await Promise.all([
+    import('../../lab/lab.js'),
+    import('../../quickstart/lock.js'),
+    import('../../quickstart/run.js'),
+    import('../../util/atomic.js'),
+  ]);
   const lock = acquireLabLock(config, flags.teardown ? 'teardown' : 'run');
   try {
     const opts = { verbose: flags.verbose === true, out, err };
@@ -85,6 +95,7 @@ export function registerQuickstart(program: Command): void {
       if (!remote && (flags.sshOption || flags.remoteDir || flags.localDir))
         throw new AppError('USAGE', '--ssh-option, --remote-dir and --local-dir go with a remote HOST');
       if (remote) parseHost(host as string); // bad HOST: a usage error before the config is read
+      const { loadConfig } = await import('../../lab/config.js');
       const config = await loadConfig(flags.config);
       const out = (l: string): void => {
         (flags.json ? process.stderr : process.stdout).write(`${l}\n`);
@@ -96,6 +107,7 @@ export function registerQuickstart(program: Command): void {
       const remoteDir = flags.remoteDir ?? (process.env.QUICKSTART_REMOTE_DIR || DEFAULT_REMOTE_DIR);
       if (!remoteDir.startsWith('/'))
         throw new AppError('USAGE', `--remote-dir ${remoteDir}: must be an absolute path on HOST`);
+      const { runRemote } = await import('../../quickstart/remote.js');
       const r = await runRemote(config, {
         host: host as string,
         sshOptions: flags.sshOption ?? [],

@@ -4,7 +4,6 @@
  */
 import { type Command, InvalidArgumentError } from 'commander';
 import { AppError } from '../../errors.js';
-import { parseReference } from '../../oci/reference.js';
 import type { SessionOptions } from '../../registry/index.js';
 
 // The registry client and the upload pipeline (undici, zod, yaml, cli-progress) load only when one
@@ -147,6 +146,7 @@ export function registerUpload(image: Command): void {
       .option('--platform <os/arch>', 'for a multi-platform image, show only this platform')
       .option('--json', 'print JSON'),
   ).action(async (ref: string, o: TransportFlags & { json?: boolean; platform?: string }) => {
+    const { parseReference } = await import('../../oci/reference.js');
     const r = parseReference(ref, { defaultTag: 'latest' });
     const { RegistrySession, parsePlatform } = await registry();
     const { describeImageInfo, imageInfo } = await import('../../upload/inspect.js');

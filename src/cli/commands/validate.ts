@@ -4,10 +4,10 @@
  * src/validate.
  */
 import type { Command } from 'commander';
-import { stateDir } from '../../deploy/record.js';
 import { AppError } from '../../errors.js';
+// The check names are in the help text. The module imports only Node's and errors; the validation
+// itself (deploy engine, SSH) is imported when the command runs, to keep the CLI's start-up short.
 import { CHECKS } from '../../validate/checks.js';
-import { runValidate } from '../../validate/index.js';
 
 interface ValidateFlags {
   stack: string;
@@ -34,6 +34,10 @@ export function registerValidate(program: Command): void {
     .exitOverride()
     .action(async (flags: ValidateFlags) => {
       if (!/^\d+$/.test(flags.logLines)) throw new AppError('USAGE', '--log-lines must be a whole number');
+      const [{ stateDir }, { runValidate }] = await Promise.all([
+        import('../../deploy/record.js'),
+        import('../../validate/index.js'),
+      ]);
       await runValidate({
         stateDir: stateDir(flags.stack, flags.stateDir),
         rcFile: flags.rc,
