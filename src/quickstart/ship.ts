@@ -79,11 +79,13 @@ export async function shipList(root: string): Promise<ShipFile[]> {
   }
   for (const p of await walk(join(root, 'dist', 'src'), join(root, 'dist', 'src'), false))
     paths.add(`dist/src/${p}`);
-  // The one-file bundle bin/overcloud prefers (tar keeps its mtime, so it stays newer there too).
+  // The bundle bin/overcloud prefers, with its chunks (tar keeps mtimes, so it stays newer there too).
   const [bundle, entry] = await Promise.all(
-    ['overcloud.mjs', 'src/cli/run.js'].map((f) => lstat(join(root, 'dist', f)).catch(() => undefined)),
+    ['bundle/overcloud.mjs', 'src/cli/run.js'].map((f) => lstat(join(root, 'dist', f)).catch(() => undefined)),
   );
-  if (bundle && entry && bundle.mtimeMs > entry.mtimeMs) paths.add('dist/overcloud.mjs');
+  if (bundle && entry && bundle.mtimeMs > entry.mtimeMs)
+    for (const p of await walk(join(root, 'dist', 'bundle'), join(root, 'dist', 'bundle'), false))
+      paths.add(`dist/bundle/${p}`);
   const files: ShipFile[] = [];
   for (const path of [...paths].sort()) {
     const source = join(root, path);
