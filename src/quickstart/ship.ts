@@ -81,7 +81,9 @@ export async function shipList(root: string): Promise<ShipFile[]> {
     paths.add(`dist/src/${p}`);
   // The bundle bin/overcloud prefers, with its chunks (tar keeps mtimes, so it stays newer there too).
   const [bundle, entry] = await Promise.all(
-    ['bundle/overcloud.mjs', 'src/cli/run.js'].map((f) => lstat(join(root, 'dist', f)).catch(() => undefined)),
+    ['bundle/overcloud.mjs', 'src/cli/run.js'].map((f) =>
+      lstat(join(root, 'dist', f)).catch(() => undefined),
+    ),
   );
   if (bundle && entry && bundle.mtimeMs > entry.mtimeMs)
     for (const p of await walk(join(root, 'dist', 'bundle'), join(root, 'dist', 'bundle'), false))
