@@ -3,8 +3,11 @@
  * A small overcloud-shaped image set for upload tests: images sharing a busybox base layer, Docker
  * schema 2 and OCI, and a two-platform index; pushed to a source registry, with an images file.
  */
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { run } from './exec.js';
 import {
   busyboxLayer,
   type FixtureImage,
@@ -88,4 +91,17 @@ export async function writeImagesFile(dir: string, names: string[], destination:
   const body = names.map((n) => `- imagename: ${n}\n  push_destination: ${destination}\n`).join('');
   await writeFile(path, `container_images:\n${body}`);
   return path;
+}
+
+/** assertServed checks with skopeo that every `repo:tag` at `host` names exactly the expected manifest. */
+export async function assertServed(host: string, expected: Map<string, string>): Promise<void> {
+  for (const [ref, digest] of expected) {
+    const { stdout } = await run('skopeo', [
+      'inspect',
+      '--raw',
+      '--tls-verify=false',
+      `docker://${host}/${ref}`,
+    ]);
+    assert.equal(`sha256:${createHash('sha256').update(stdout).digest('hex')}`, digest, ref);
+  }
 }

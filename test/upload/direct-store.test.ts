@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -14,7 +13,12 @@ import { type RunningRegistry, startDistribution } from '../support/distribution
 import { run, runStatus } from '../support/exec.js';
 import { type FaultProxy, startFaultProxy } from '../support/fault-proxy.js';
 import { scratchDir } from '../support/tmp.js';
-import { type FixtureSet, makeFixtureSet, writeImagesFile } from '../support/upload-fixtures.js';
+import {
+  assertServed,
+  type FixtureSet,
+  makeFixtureSet,
+  writeImagesFile,
+} from '../support/upload-fixtures.js';
 
 // Records of registries that announce their store go here, not to /run (this process only).
 const runDir = scratchDir('registry-run');
@@ -60,15 +64,7 @@ test('an upload to a registry on this machine writes its store in place, and the
   assert.ok(first.blobs_mounted > 0);
   // Nothing went through the server's write path: one ping is all it heard.
   assert.deepEqual(writes(ours.lines), []);
-  for (const [ref, digest] of set.expected) {
-    const { stdout } = await run('skopeo', [
-      'inspect',
-      '--raw',
-      '--tls-verify=false',
-      `docker://${ours.host}/${ref}`,
-    ]);
-    assert.equal(`sha256:${createHash('sha256').update(stdout).digest('hex')}`, digest, ref);
-  }
+  await assertServed(ours.host, set.expected);
   // Every blob is served intact: skopeo checks each digest while it copies.
   const out = scratchDir('direct-copy');
   await run('skopeo', [

@@ -1,12 +1,16 @@
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
 import { after, before, test } from 'node:test';
 import { uploadImages } from '../../src/upload/index.js';
 import { type RunningRegistry, startDistribution } from '../support/distribution.js';
 import { run } from '../support/exec.js';
 import { type FaultProxy, startFaultProxy } from '../support/fault-proxy.js';
 import { scratchDir } from '../support/tmp.js';
-import { type FixtureSet, makeFixtureSet, writeImagesFile } from '../support/upload-fixtures.js';
+import {
+  assertServed,
+  type FixtureSet,
+  makeFixtureSet,
+  writeImagesFile,
+} from '../support/upload-fixtures.js';
 
 let src: RunningRegistry;
 let dst: RunningRegistry;
@@ -49,15 +53,7 @@ test('upload copies every image with its digest, each blob fetched once; the re-
     [...set.blobs.values()].reduce((a, b) => a + b, 0),
   );
   assert.ok(first.blobs_mounted > 0);
-  for (const [ref, digest] of set.expected) {
-    const { stdout } = await run('skopeo', [
-      'inspect',
-      '--raw',
-      '--tls-verify=false',
-      `docker://${dst.host}/${ref}`,
-    ]);
-    assert.equal(`sha256:${createHash('sha256').update(stdout).digest('hex')}`, digest, ref);
-  }
+  await assertServed(dst.host, set.expected);
   const before = proxy.log.length;
   const again = await uploadImages({ ...opts, configFiles: [file] });
   assert.equal(again.images_present, set.expected.size);
