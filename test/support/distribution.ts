@@ -101,7 +101,8 @@ export async function startDistribution(opts: DistributionOptions = {}): Promise
     url,
     root,
     async stop() {
-      if (child.exitCode === null) {
+      // Idempotent: a child killed by a signal has no exit code, only a signal code.
+      if (child.exitCode === null && child.signalCode === null) {
         const exited = new Promise((r) => child.once('exit', r));
         child.kill('SIGTERM');
         await exited;
