@@ -30,6 +30,9 @@ export interface ExecuteResult {
   blobsMounted: number;
 }
 
+/** Blobs up to this size do not count as transfers (see executePlan). */
+const SMALL_BLOB_BYTES = 1024 * 1024;
+
 /** BlobFailure names the blob, so an image's failure says which digest broke it. */
 class BlobFailure extends Error {
   constructor(
@@ -41,9 +44,10 @@ class BlobFailure extends Error {
 }
 
 /**
- * executePlan runs the plan. `limit` bounds the byte transfers; mounts and manifest PUTs move no
- * layer bytes, so they go through `meta`, a wider limiter of their own, instead of waiting behind
- * the largest copies (with one shared limiter they formed a tail after the last copy).
+ * executePlan runs the plan. `limit` bounds the layer transfers; mounts, manifest PUTs and copies
+ * of small blobs (configs) move next to no bytes, so they go through `meta`, a wider limiter of
+ * their own, instead of waiting behind the largest copies (with one shared limiter they formed a
+ * tail after the last copy).
  */
 export async function executePlan(
   session: RegistrySession,
@@ -72,8 +76,13 @@ export async function executePlan(
     );
   }
 
+  // Small blobs (configs) cost round trips, not bandwidth: they go alongside the layer transfers
+  // through the wide limiter, as manifests do. Queued behind the largest copies, they formed a tail
+  // after the last layer, with every manifest waiting on them.
   const transfer = (c: BlobCopy | BlobMount): Promise<void> =>
-    limit(() => copyBlob(session, dest(c.destHost), c, ownerOf.get(c.key) ?? c.key, progress, push));
+    (c.desc.size <= SMALL_BLOB_BYTES ? meta : limit)(() =>
+      copyBlob(session, dest(c.destHost), c, ownerOf.get(c.key) ?? c.key, progress, push),
+    );
 
   for (const c of plan.copies) {
     done.set(

@@ -13,6 +13,8 @@ export interface ProxiedRequest {
   /** Path and query, as the client sent it. */
   url: string;
   headers: IncomingMessage['headers'];
+  /** The registry's status, once it answered (a forwarded request only). */
+  status?: number;
 }
 
 export type Fault =
@@ -57,12 +59,17 @@ export async function startFaultProxy(target: string, rule?: FaultRule): Promise
     }
     if (fault && 'delayMs' in fault) {
       req.pause();
-      setTimeout(() => forward(req, res, undefined), fault.delayMs);
+      setTimeout(() => forward(seen, req, res, undefined), fault.delayMs);
       return;
     }
-    forward(req, res, fault);
+    forward(seen, req, res, fault);
   });
-  const forward = (req: IncomingMessage, res: ServerResponse, fault: Fault | undefined): void => {
+  const forward = (
+    seen: ProxiedRequest,
+    req: IncomingMessage,
+    res: ServerResponse,
+    fault: Fault | undefined,
+  ): void => {
     req.resume();
     const upstream = httpRequest(
       {
@@ -73,6 +80,7 @@ export async function startFaultProxy(target: string, rule?: FaultRule): Promise
         headers: { ...req.headers, host: t.host },
       },
       (up) => {
+        seen.status = up.statusCode;
         if (fault && 'replaceStatus' in fault) {
           up.resume();
           up.on('end', () => {

@@ -50,7 +50,10 @@ function upload(
     });
     if (killAfterCopies !== undefined) {
       const timer = setInterval(() => {
-        const puts = slow.log.filter((r) => r.method === 'PUT' && r.url.includes('/blobs/uploads/')).length;
+        // Blob uploads the registry has completed (201), whether or not the client heard it yet.
+        const puts = slow.log.filter(
+          (r) => r.method === 'PUT' && r.url.includes('/blobs/uploads/') && r.status === 201,
+        ).length;
         if (puts >= killAfterCopies) {
           clearInterval(timer);
           child.kill('SIGKILL');

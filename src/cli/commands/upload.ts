@@ -58,7 +58,7 @@ export function registerUpload(image: Command): void {
       .command('upload')
       .description('copy the images listed in images files to their push_destination registries')
       .requiredOption('--config-file <file>', 'images file written by prepare (repeatable)', collect, [])
-      .option('--parallel <n>', 'blob transfers at once', parseParallel, 4)
+      .option('--parallel <n>', 'layer transfers at once (configs and manifests go alongside)', parseParallel, 4)
       .option('--platform <os/arch>', 'copy only this platform of multi-platform images')
       .option('--json', 'print a JSON summary on stdout instead of progress')
       .option(
