@@ -133,7 +133,21 @@ export async function pushAll(
         say(`push to ${host}: writing its store ${root} in place`);
       const dir = await mkdtemp(join(cache, 'export-'));
       try {
-        await exportAndUpload(stale, { session, dest, dir, cache, lookups, summary, failures, say });
+        const parallel =
+          direct[opts.push] === undefined
+            ? registryOptions.DEFAULT_PARALLEL
+            : registryOptions.DIRECT_STORE_PARALLEL;
+        await exportAndUpload(stale, {
+          session,
+          dest,
+          parallel,
+          dir,
+          cache,
+          lookups,
+          summary,
+          failures,
+          say,
+        });
       } finally {
         await rm(dir, { recursive: true, force: true });
       }
@@ -157,6 +171,8 @@ interface PushRun {
   session: RegistrySession;
   /** HTTP, or the registry's store written in place when it runs on this machine. */
   dest: Destinations;
+  /** Blob transfers at once (more when the store is written in place). */
+  parallel: number;
   dir: string;
   cache: string;
   lookups: Limiter;
@@ -223,11 +239,10 @@ async function uploadImage(resolved: ResolvedImage[], known: Set<string>, run: P
   try {
     const dest = await inspectDestinations(session, resolved, run.lookups, undefined, run.dest);
     const plan = planUpload(resolved, { tags: dest.tags, blobs: new Set([...dest.blobs, ...known]) });
-    const parallel = registryOptions.DEFAULT_PARALLEL;
     const result = await executePlan(
       session,
       plan,
-      limiter(parallel),
+      limiter(run.parallel),
       silentProgress,
       limiter(16),
       {},

@@ -5,6 +5,8 @@
 
 /** Parallel transfers: what skopeo and TripleO's Stein uploader settled on; the registry is the bottleneck. */
 export const DEFAULT_PARALLEL = 4;
+/** Blob transfers at once when every destination is a local store written in place (upload/). */
+export const DIRECT_STORE_PARALLEL = 8;
 
 /**
  * Blobs up to this size go up in one PUT (the cheapest exchange: POST + PUT). Larger ones go in

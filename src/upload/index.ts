@@ -96,21 +96,27 @@ export async function uploadTasks(
   t0 = performance.now(),
 ): Promise<UploadSummary> {
   const progress = opts.progress ?? silentProgress;
-  const parallel = Math.max(1, opts.parallel ?? registryOptions.DEFAULT_PARALLEL);
   const session = new RegistrySession({
     ...opts,
     // The undercloud registry is plain HTTP (Pike/Queens docker-distribution, Stein+ httpd).
     insecure: [...(opts.insecure ?? []), ...undercloudRegistries(tasks)],
   });
   try {
-    // Manifest and HEAD requests are small: let more run at once than blob transfers.
-    const lookups = limiter(Math.max(parallel * 2, 8));
     const t1 = performance.now();
     const { dest, direct } = await destinationsFor(
       session,
       tasks.map((t) => t.target.registry),
       opts.directStore ?? true,
     );
+    // Writing a local store in place is bound by hashing and the disk, not by a registry: more
+    // transfers at once keep both busy (measured: 8 beat 4 by 6%; against distribution 8 = 4).
+    const allDirect = tasks.every((t) => direct[t.target.registry] !== undefined);
+    const defaultParallel = allDirect
+      ? registryOptions.DIRECT_STORE_PARALLEL
+      : registryOptions.DEFAULT_PARALLEL;
+    const parallel = Math.max(1, opts.parallel ?? defaultParallel);
+    // Manifest and HEAD requests are small: let more run at once than blob transfers.
+    const lookups = limiter(Math.max(parallel * 2, 8));
     const tags = headTargetTags(session, tasks, lookups, dest);
     const { resolved, failed } = await resolveSources(session, tasks, opts.platforms ?? [], lookups);
     const t2 = performance.now();

@@ -58,7 +58,11 @@ export function registerUpload(image: Command): void {
       .command('upload')
       .description('copy the images listed in images files to their push_destination registries')
       .requiredOption('--config-file <file>', 'images file written by prepare (repeatable)', collect, [])
-      .option('--parallel <n>', 'layer transfers at once (configs and manifests go alongside)', parseParallel, 4)
+      .option(
+        '--parallel <n>',
+        'layer transfers at once; configs and manifests go alongside (default: 4, or 8 when every destination is a local store written in place)',
+        parseParallel,
+      )
       .option('--platform <os/arch>', 'copy only this platform of multi-platform images')
       .option('--json', 'print a JSON summary on stdout instead of progress')
       .option(
@@ -69,7 +73,7 @@ export function registerUpload(image: Command): void {
     async (
       o: TransportFlags & {
         configFile: string[];
-        parallel: number;
+        parallel?: number;
         platform?: string;
         json?: boolean;
         directStore: boolean;
