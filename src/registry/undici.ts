@@ -22,11 +22,17 @@ export type RequestOptions = Omit<Dispatcher.RequestOptions, 'origin' | 'path' |
 
 let fallback: Dispatcher | undefined;
 
+/** defaultDispatcher is the Agent for requests that name none, made on first use. */
+function defaultDispatcher(): Dispatcher {
+  fallback ??= new Agent();
+  return fallback;
+}
+
 /** request is undici's `request(url, opts)`, without its process-wide dispatcher. */
 export function request(url: string | URL, opts: RequestOptions = {}): Promise<Dispatcher.ResponseData> {
   const u = typeof url === 'string' ? new URL(url) : url;
   const { dispatcher, ...rest } = opts;
-  return apiRequest.call(dispatcher ?? (fallback ??= new Agent()), {
+  return apiRequest.call(dispatcher ?? defaultDispatcher(), {
     ...rest,
     origin: u.origin,
     path: `${u.pathname}${u.search}`,
