@@ -115,6 +115,7 @@ export async function runValidate(opts: ValidateOptions): Promise<ValidateResult
     results = await Promise.all(checks.map((c) => finished.get(c.name) as Promise<CheckResult>));
   } finally {
     const problems = await cleanup(ctx);
+    ctx.os.close();
     for (const p of problems) opts.out(`[cleanup] ${p}`);
     await rm(scratch, { recursive: true, force: true });
   }
