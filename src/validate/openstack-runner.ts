@@ -44,6 +44,8 @@ export class Runner {
   private waiting: ((line: string | undefined) => void)[] = [];
   private lines: string[] = [];
   private exited = false;
+  /** Set at once by kill(), before the process has gone. */
+  private killed = false;
   /** Resolves true once the client imported, false if the process died first. */
   readonly ready: Promise<boolean>;
 
@@ -67,7 +69,7 @@ export class Runner {
   }
 
   get alive(): boolean {
-    return !this.exited;
+    return !this.exited && !this.killed;
   }
 
   private deliver(line: string): void {
@@ -85,7 +87,7 @@ export class Runner {
 
   /** ask runs one command; undefined when the runner died or `timeoutMs` passed (it is then killed). */
   async ask(argv: string[], timeoutMs: number): Promise<RunnerAnswer | undefined> {
-    if (this.exited) return undefined;
+    if (!this.alive) return undefined;
     this.proc.stdin.write(`${JSON.stringify(argv)}\n`);
     let timer: NodeJS.Timeout | undefined;
     const line = await Promise.race([
@@ -102,6 +104,7 @@ export class Runner {
   }
 
   kill(): void {
+    this.killed = true;
     if (!this.exited) this.proc.kill('SIGKILL');
   }
 

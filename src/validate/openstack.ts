@@ -91,8 +91,13 @@ export function openstackClient(rc: Record<string, string>, binary = 'openstack'
           if (a.code === 0) return a.out;
           throw failure(args, `exit ${a.code}`, a.err);
         }
-        if (Date.now() - t0 >= timeoutMs) throw failure(args, `killed after ${timeoutMs / 1000} s`, '');
-        // The runner died under this command: run it the plain way below.
+        // The command may have done its work before the runner died: not run again (a second
+        // `server create` would leave a server behind), but reported.
+        throw failure(
+          args,
+          Date.now() - t0 >= timeoutMs ? `killed after ${timeoutMs / 1000} s` : 'the openstack runner exited',
+          '',
+        );
       } finally {
         pool?.release(runner);
       }
