@@ -13,9 +13,8 @@ import { parse } from 'yaml';
 import type { ContainerRow } from '../../src/deploy/ops.js';
 import { run } from '../support/exec.js';
 import { type CliResult, changedContainers, containersByKey, overcloud, succeeded } from './cli.js';
-import { pushServiceImages } from './images.js';
-import { type Lab, labUp } from './lab.js';
-import { standInPath } from './stand-in.js';
+import { type Lab, twoNodeLab } from './lab.js';
+import { standInDeploy } from './stand-in.js';
 
 describe('overcloud deploy --config-download (Ansible) on namespaced nodes', { timeout: 240_000 }, () => {
   let lab: Lab;
@@ -39,43 +38,33 @@ ${extra}`,
     );
   };
   const deploy = (healthTimeout = '20'): Promise<CliResult> =>
-    overcloud(lab, [
-      'deploy',
-      '--templates',
-      standInPath(),
-      '-e',
-      standInPath('environments', 'docker.yaml'),
-      '-e',
-      envFile(),
-      '--inventory',
-      lab.inventoryFile,
-      '--state-dir',
-      stateDir,
-      '--health-timeout',
-      healthTimeout,
-      '--config-download',
-      '--output-dir',
-      outputDir,
-    ]);
+    overcloud(
+      lab,
+      standInDeploy(envFile(), [
+        '--inventory',
+        lab.inventoryFile,
+        '--state-dir',
+        stateDir,
+        '--health-timeout',
+        healthTimeout,
+        '--config-download',
+        '--output-dir',
+        outputDir,
+      ]),
+    );
   const ok = succeeded;
   const list = () => containersByKey(lab, stateDir);
   const changed = changedContainers;
 
   before(async () => {
-    lab = await labUp({
-      nodes: [
-        { name: 'overcloud-controller-0', role: 'Controller' },
-        { name: 'overcloud-novacompute-0', role: 'Compute' },
-      ],
-    });
-    stateDir = join(lab.dir, 'state');
-    outputDir = join(lab.dir, 'config-download');
-    await pushServiceImages(lab.pushUrl, [
+    lab = await twoNodeLab([
       'tripleo/memcached:1',
       'tripleo/keystone:1',
       'tripleo/nova-libvirt:1',
       'tripleo/nova-compute:1',
     ]);
+    stateDir = join(lab.dir, 'state');
+    outputDir = join(lab.dir, 'config-download');
   });
   after(async () => {
     await lab?.down();

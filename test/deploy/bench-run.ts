@@ -13,8 +13,7 @@ import { planDeploy } from '../../src/deploy/plan.js';
 import type { ContainerSpec } from '../../src/deploy/spec.js';
 import { run } from '../support/exec.js';
 import { overcloud } from './cli.js';
-import { pushServiceImages } from './images.js';
-import { type Lab, labUp, sshOptions } from './lab.js';
+import { type Lab, sshOptions, twoNodeLab } from './lab.js';
 import { standInPath } from './stand-in.js';
 
 const IMAGES = [
@@ -131,14 +130,8 @@ async function ansibleFiles(
 const seconds = (ms: number): string => (ms / 1000).toFixed(2);
 
 async function main(): Promise<void> {
-  const lab = await labUp({
-    nodes: [
-      { name: 'overcloud-controller-0', role: 'Controller' },
-      { name: 'overcloud-novacompute-0', role: 'Compute' },
-    ],
-  });
+  const lab = await twoNodeLab(IMAGES);
   try {
-    await pushServiceImages(lab.pushUrl, IMAGES);
     const envFile = join(lab.dir, 'env.yaml');
     const stateDir = join(lab.dir, 'state');
     await writeFile(envFile, envText(lab.registryHost));

@@ -9,7 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import { packageRoot } from '../../src/util/paths.js';
 import { type TmpTree, tmpTree } from '../support/tmp.js';
 import { INVENTORY, smallEnv } from './fixtures.js';
-import { standInPath } from './stand-in.js';
+import { standInDeploy } from './stand-in.js';
 
 function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
@@ -64,20 +64,15 @@ describe('overcloud deploy input errors', () => {
     ]);
     assert.equal(inv.code, 2);
     assert.match(inv.stderr, /bad-inventory\.yaml:2: node a: unknown role Nope/);
-    const def = await cli([
-      'deploy',
-      '--dry-run',
-      '--templates',
-      standInPath(),
-      '-e',
-      standInPath('environments', 'docker.yaml'),
-      '-e',
-      tmp.path('env.yaml'),
-      '-e',
-      tmp.path('bad-def.yaml'),
-      '--state-dir',
-      tmp.path('state'),
-    ]);
+    const def = await cli(
+      standInDeploy(tmp.path('env.yaml'), [
+        '-e',
+        tmp.path('bad-def.yaml'),
+        '--dry-run',
+        '--state-dir',
+        tmp.path('state'),
+      ]),
+    );
     assert.equal(def.code, 2);
     assert.match(def.stderr, /def\.yaml: docker_config\.step_1\.memcached: .*netwrok/);
   });
@@ -92,22 +87,17 @@ describe('overcloud deploy input errors', () => {
   });
 
   it('--config-download-only writes the folder and touches no node', async () => {
-    const r = await cli([
-      'deploy',
-      '--templates',
-      standInPath(),
-      '-e',
-      standInPath('environments', 'docker.yaml'),
-      '-e',
-      tmp.path('env.yaml'),
-      '--inventory',
-      tmp.path('inventory.yaml'),
-      '--state-dir',
-      tmp.path('state'),
-      '--config-download-only',
-      '--output-dir',
-      tmp.path('cd'),
-    ]);
+    const r = await cli(
+      standInDeploy(tmp.path('env.yaml'), [
+        '--inventory',
+        tmp.path('inventory.yaml'),
+        '--state-dir',
+        tmp.path('state'),
+        '--config-download-only',
+        '--output-dir',
+        tmp.path('cd'),
+      ]),
+    );
     assert.equal(r.code, 0, r.stderr);
     assert.match(
       r.stdout,

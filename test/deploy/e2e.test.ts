@@ -10,8 +10,8 @@ import type { ContainerRow } from '../../src/deploy/ops.js';
 import { packageRoot } from '../../src/util/paths.js';
 import { type CliResult, changedContainers, containersByKey, overcloud, succeeded } from './cli.js';
 import { pushServiceImages } from './images.js';
-import { type Lab, labUp } from './lab.js';
-import { standInPath } from './stand-in.js';
+import { type Lab, twoNodeLab } from './lab.js';
+import { standInDeploy } from './stand-in.js';
 
 /** One row of `overcloud container list --format json`. */
 type Row = ContainerRow;
@@ -42,36 +42,26 @@ describe('overcloud deploy on namespaced nodes', { timeout: 240_000 }, () => {
 ${opts.extra ?? ''}`,
     );
   };
-  const deploy = (...more: string[]): Promise<CliResult> =>
-    overcloud(lab, [
-      'deploy',
-      '--templates',
-      standInPath(),
-      '-e',
-      standInPath('environments', 'docker.yaml'),
-      '-e',
-      envFile(),
-      '--inventory',
-      lab.inventoryFile,
-      '--state-dir',
-      stateDir,
-      '--health-timeout',
-      '20',
-      ...more,
-    ]);
+  const deployWith = (healthTimeout: string, more: string[]): Promise<CliResult> =>
+    overcloud(
+      lab,
+      standInDeploy(envFile(), [
+        '--inventory',
+        lab.inventoryFile,
+        '--state-dir',
+        stateDir,
+        '--health-timeout',
+        healthTimeout,
+        ...more,
+      ]),
+    );
+  const deploy = (...more: string[]): Promise<CliResult> => deployWith('20', more);
   const ok = succeeded;
   const list = () => containersByKey(lab, stateDir);
   const changed = changedContainers;
 
   before(async () => {
-    lab = await labUp({
-      nodes: [
-        { name: 'overcloud-controller-0', role: 'Controller' },
-        { name: 'overcloud-novacompute-0', role: 'Compute' },
-      ],
-    });
-    stateDir = join(lab.dir, 'state');
-    await pushServiceImages(lab.pushUrl, [
+    lab = await twoNodeLab([
       'tripleo/memcached:1',
       'tripleo/keystone:1',
       'tripleo/glance-api:1',
@@ -79,6 +69,7 @@ ${opts.extra ?? ''}`,
       'tripleo/nova-libvirt:1',
       'tripleo/nova-compute:1',
     ]);
+    stateDir = join(lab.dir, 'state');
   });
   after(async () => {
     await lab?.down();
@@ -152,18 +143,7 @@ ${opts.extra ?? ''}`,
     const r = await lab.inNode(ctl, [
       process.execPath,
       entry,
-      'deploy',
-      '--dry-run',
-      '--templates',
-      standInPath(),
-      '-e',
-      standInPath('environments', 'docker.yaml'),
-      '-e',
-      envFile(),
-      '--inventory',
-      'localhost',
-      '--state-dir',
-      stateDir,
+      ...standInDeploy(envFile(), ['--dry-run', '--inventory', 'localhost', '--state-dir', stateDir]),
     ]);
     // Same containers, found by their labels; only the node name/address in their config differs.
     assert.match(r.stdout, /\[step 3\] localhost: replace +keystone: environment \(TRIPLEO_CONFIG_HASH\)/);
@@ -249,21 +229,7 @@ ${opts.extra ?? ''}`,
       controller: ['Memcached', 'Keystone'],
     };
     await writeEnv({ ...base, extra: `${base.extra}  NovaKeystoneHost: 127.0.0.1\n` });
-    const bad = await overcloud(lab, [
-      'deploy',
-      '--templates',
-      standInPath(),
-      '-e',
-      standInPath('environments', 'docker.yaml'),
-      '-e',
-      envFile(),
-      '--inventory',
-      lab.inventoryFile,
-      '--state-dir',
-      stateDir,
-      '--health-timeout',
-      '3',
-    ]);
+    const bad = await deployWith('3', []);
     assert.notEqual(bad.code, 0);
     assert.match(
       bad.stdout,

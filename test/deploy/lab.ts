@@ -14,6 +14,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { freePort } from '../support/distribution.js';
 import { run } from '../support/exec.js';
+import { pushServiceImages } from './images.js';
 
 export const MOUNTED_DIRS = [
   '/var/lib/config-data',
@@ -72,6 +73,23 @@ function podmanConfs(dir: string, base: string): { storage: string; containers: 
 
 export interface LabSpec {
   nodes: { name: string; role: string }[];
+}
+
+/** twoNodeLab is the e2e topology: a controller and a compute, with `images` pushed to the lab registry. */
+export async function twoNodeLab(images: string[]): Promise<Lab> {
+  const lab = await labUp({
+    nodes: [
+      { name: 'overcloud-controller-0', role: 'Controller' },
+      { name: 'overcloud-novacompute-0', role: 'Compute' },
+    ],
+  });
+  try {
+    await pushServiceImages(lab.pushUrl, images);
+  } catch (e) {
+    await lab.down();
+    throw e;
+  }
+  return lab;
 }
 
 /** labUp builds the lab; on any failure it tears down what it made and rethrows. */

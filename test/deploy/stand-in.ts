@@ -11,3 +11,17 @@ import { packageRoot } from '../../src/util/paths.js';
 export function standInPath(...parts: string[]): string {
   return join(packageRoot(), 'test', 'deploy', 'stand-in', ...parts);
 }
+
+/** standInDeploy is `deploy` of the stand-in templates with docker.yaml and `envFile`, then `more`. */
+export function standInDeploy(envFile: string, more: string[]): string[] {
+  return [
+    'deploy',
+    '--templates',
+    standInPath(),
+    '-e',
+    standInPath('environments', 'docker.yaml'),
+    '-e',
+    envFile,
+    ...more,
+  ];
+}
