@@ -16,7 +16,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AppError, errorMessage } from '../errors.js';
 import { formatReference, type Reference } from '../oci/reference.js';
-import { blobsOf, RegistrySession, registryOptions } from '../registry/index.js';
+import { blobsOf, RegistrySession } from '../registry/index.js';
 import type { Destinations } from '../upload/destination.js';
 import { executePlan } from '../upload/execute.js';
 import { destinationsFor } from '../upload/index.js';
@@ -128,15 +128,11 @@ export async function pushAll(
       seconds: 0,
     };
     if (stale.length > 0) {
-      const { dest, direct } = await destinationsFor(session, [opts.push], true);
+      const { dest, direct, defaultParallel: parallel } = await destinationsFor(session, [opts.push], true);
       for (const [host, root] of Object.entries(direct))
         say(`push to ${host}: writing its store ${root} in place`);
       const dir = await mkdtemp(join(cache, 'export-'));
       try {
-        const parallel =
-          direct[opts.push] === undefined
-            ? registryOptions.DEFAULT_PARALLEL
-            : registryOptions.DIRECT_STORE_PARALLEL;
         await exportAndUpload(stale, {
           session,
           dest,
