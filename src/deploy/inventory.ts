@@ -7,7 +7,7 @@
 import { z } from 'zod';
 import { AppError } from '../errors.js';
 import type { Role } from '../heat/roles.js';
-import { loadYamlFile, where, type YamlFile } from '../heat/yaml.js';
+import { loadYamlFile, where, type YamlFile } from '../util/yaml.js';
 
 export interface InventoryNode {
   name: string;

@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import { AppError } from '../errors.js';
-import { loadYamlFile, where, type YamlFile } from '../heat/yaml.js';
+import { loadYamlFile, where, type YamlFile } from '../util/yaml.js';
 
 const ParameterSchema = z.strictObject({
   type: z.enum(['string', 'number', 'boolean', 'json', 'comma_delimited_list']).optional(),

@@ -6,7 +6,7 @@
  */
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { AppError } from '../errors.js';
-import { loadYamlFile, where, type YamlFile } from './yaml.js';
+import { loadYamlFile, where, type YamlFile } from '../util/yaml.js';
 
 /** The resource type that disables a service. */
 export const HEAT_NONE = 'OS::Heat::None';

@@ -7,7 +7,7 @@
 import { isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
 import { AppError } from '../errors.js';
-import { loadYamlFile, parseYaml, where, type YamlFile } from '../heat/yaml.js';
+import { loadYamlFile, parseYaml, where, type YamlFile } from '../util/yaml.js';
 
 export interface NodeGroup {
   role: string;

@@ -4,7 +4,7 @@ import { spawnRunner } from '../../src/deploy/exec.js';
 import { localhostInventory, parseInventory } from '../../src/deploy/inventory.js';
 import { sshArgs } from '../../src/deploy/node.js';
 import { AppError } from '../../src/errors.js';
-import { parseYaml } from '../../src/heat/yaml.js';
+import { parseYaml } from '../../src/util/yaml.js';
 
 const roles = [{ name: 'Controller', tags: ['primary', 'controller'] }, { name: 'Compute' }];
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { loadEnvironments, mergeEnvironments, parseEnvironment } from '../../src/heat/environment.js';
-import { parseYaml } from '../../src/heat/yaml.js';
+import { parseYaml } from '../../src/util/yaml.js';
 import { tmpTree } from '../support/tmp.js';
 
 test('relative template paths resolve against the environment file folder; resource types stay', () => {

@@ -3,8 +3,8 @@
  * `overcloud image build`: flags map to runImageBuild options; `--list` prints the plan instead.
  */
 import type { Command } from 'commander';
-import { DEFAULT_CACHE_DIR } from '../../build/defaults.js';
 import { AppError } from '../../errors.js';
+import { DEFAULT_CACHE_DIR } from '../../image-build/defaults.js';
 
 interface BuildFlags {
   include?: string;
@@ -29,9 +29,9 @@ async function build(flags: BuildFlags): Promise<void> {
   // The builder (registry client, undici, zod, yaml) loads here rather than at every start of the CLI.
   const [{ catalogueNames, runImageBuild }, { formatList, selectImages }, { loadRecipes }] =
     await Promise.all([
-      import('../../build/builder.js'),
-      import('../../build/plan.js'),
-      import('../../build/recipes.js'),
+      import('../../image-build/builder.js'),
+      import('../../image-build/plan.js'),
+      import('../../image-build/recipes.js'),
     ]);
   if (flags.list) {
     const recipes = await loadRecipes(flags.recipes);
