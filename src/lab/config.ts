@@ -8,6 +8,8 @@ import { isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
 import { AppError } from '../errors.js';
 import { loadYamlFile, parseYaml, where, type YamlFile } from '../heat/yaml.js';
+import { isUpstream, OWN_KEYS, translateUpstream } from './upstream-config.js';
+import { MAPPED_KEYS, noteFor } from './upstream-keys.js';
 
 export interface NodeGroup {
   role: string;
@@ -43,6 +45,10 @@ export interface QuickstartConfig {
   };
   /** Stop after deploy when false; `overcloud validate` runs when true (and exists). */
   validate: boolean;
+  /** The file's format: ours, or tripleo-quickstart's own (lab/upstream-config maps it). */
+  format?: 'overcloud' | 'tripleo-quickstart';
+  /** What of a tripleo-quickstart file is accepted but not applied, one line per key (file:line: why). */
+  warnings?: string[];
 }
 
 const NAME = /^[a-z][a-z0-9]{0,5}$/;
@@ -128,17 +134,45 @@ export function formatIp(n: number): string {
   return [24, 16, 8, 0].map((s) => Math.floor(n / 2 ** s) % 256).join('.');
 }
 
-/** parseConfig validates a parsed config file. Pure: paths are resolved against `cwd`. */
+/**
+ * parseConfig validates a parsed config file, in our format or tripleo-quickstart's (recognised by
+ * its keys and mapped onto ours first). Pure: paths are resolved against `cwd`.
+ */
 export function parseConfig(file: YamlFile, cwd: string): QuickstartConfig {
-  const r = Schema.safeParse(file.value ?? {});
-  if (!r.success) {
-    const issue = r.error.issues[0];
-    const path = (issue?.path ?? []).map((p) => (typeof p === 'number' ? p : String(p)));
-    const field = path.length > 0 ? path.join('.') : '(top level)';
-    throw new AppError('QUICKSTART_CONFIG_INVALID', `${where(file, path)}: ${field}: ${issue?.message}`, {
-      hint: 'see config/containers_minimal.yml for the format',
-    });
+  if (!isUpstream(file.value)) return { ...parseOwn(file, cwd), format: 'overcloud', warnings: [] };
+  const t = translateUpstream(file, cwd);
+  const config = parseOwn({ ...file, value: t.doc }, cwd);
+  return { ...config, format: 'tripleo-quickstart', warnings: t.warnings };
+}
+
+/** invalid turns the schema's first issue into an error naming the file, line and field. */
+function invalid(file: YamlFile, error: z.ZodError): AppError {
+  const issue = error.issues[0];
+  const path = (issue?.path ?? []).map((p) => (typeof p === 'number' ? p : String(p)));
+  const field = path.length > 0 ? path.join('.') : '(top level)';
+  if (issue?.code === 'unrecognized_keys') {
+    // Point at the (first) unknown key itself, not at the mapping that holds it.
+    const key = issue.keys[0] ?? '';
+    const upstream = path.length === 0 && (MAPPED_KEYS.has(key) || noteFor(key) !== undefined);
+    return new AppError(
+      'QUICKSTART_CONFIG_INVALID',
+      `${where(file, [...path, key])}: ${field}: unknown key ${JSON.stringify(key)}${issue.keys.length > 1 ? ` (and ${issue.keys.slice(1).join(', ')})` : ''}`,
+      {
+        hint: upstream
+          ? `${key} is a tripleo-quickstart key, and this file is in our format (it has ${OWN_KEYS.filter((k) => k in (file.value as object)).join(', ')}): write one format per file (docs/quickstart-configs.md)`
+          : 'see config/containers_minimal.yml for the format',
+      },
+    );
   }
+  return new AppError('QUICKSTART_CONFIG_INVALID', `${where(file, path)}: ${field}: ${issue?.message}`, {
+    hint: 'see config/containers_minimal.yml for the format',
+  });
+}
+
+/** parseOwn validates a document in our format. */
+function parseOwn(file: YamlFile, cwd: string): QuickstartConfig {
+  const r = Schema.safeParse(file.value ?? {});
+  if (!r.success) throw invalid(file, r.error);
   const d = r.data;
   const subnet = d.lab?.subnet ?? '10.231.24.0/24';
   const parsed = parseSubnet(subnet);
@@ -194,6 +228,34 @@ export function parseConfig(file: YamlFile, cwd: string): QuickstartConfig {
       driver: d.deploy?.driver ?? 'ansible',
     },
     validate: d.validate ?? true,
+  };
+}
+
+/**
+ * configDocument is the configuration in our format, every default written out: what
+ * `quickstart --print-config` shows, and a file `--config` reads back to the same configuration.
+ */
+export function configDocument(config: QuickstartConfig): Record<string, unknown> {
+  const d = config.deploy;
+  return {
+    containerized_overcloud: true,
+    lab: {
+      subnet: config.lab.subnet,
+      name: config.lab.name,
+      dir: config.lab.dir,
+      node_dirs: config.lab.nodeDirs,
+    },
+    overcloud_nodes: config.nodes.map((n) => ({ role: n.role, count: n.count })),
+    images: { ...config.images },
+    deploy: {
+      ...(d.templates === undefined ? {} : { templates: d.templates }),
+      ...(d.rolesFile === undefined ? {} : { roles_file: d.rolesFile }),
+      environments: d.environments,
+      parameter_defaults: d.parameterDefaults,
+      health_timeout: d.healthTimeoutS,
+      driver: d.driver,
+    },
+    validate: config.validate,
   };
 }
 
