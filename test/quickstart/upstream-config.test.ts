@@ -5,13 +5,15 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { readdir, readFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { AppError } from '../../src/errors.js';
 import { loadConfig, parseConfigText, type QuickstartConfig } from '../../src/lab/config.js';
 import { checkDeployFiles } from '../../src/lab/config-files.js';
+import { HA_ENVIRONMENT } from '../../src/lab/upstream-config.js';
 import { quickstartEnvironment } from '../../src/quickstart/plan.js';
 import { packageRoot, templatesPath } from '../../src/util/paths.js';
 import { tmpTree } from '../support/tmp.js';
@@ -258,5 +260,49 @@ describe('tripleo-quickstart config files', () => {
       { ...back, path: '', format: '', warnings: [] },
       { ...orig, path: '', format: '', warnings: [] },
     );
+  });
+
+  it('quickstart with a missing HA environment exits 2 before any stage, naming it', async () => {
+    const t = await tmpTree({
+      'tht/environments/docker.yaml': '{}\n',
+      'q.yml': '',
+    });
+    try {
+      const q = [
+        'containerized_overcloud: true',
+        'overcloud_nodes: [{role: Controller, count: 3}]',
+        'lab: {name: ocqha, subnet: 10.231.99.0/24, dir: /var/tmp/overcloud-quickstart-ha-test}',
+        `deploy: {templates: ${t.path('tht')}, environments: [environments/docker.yaml, environments/docker-ha.yaml]}`,
+        '',
+      ].join('\n');
+      await writeFile(t.path('q.yml'), q);
+      const r = await promisify(execFile)(BIN, ['quickstart', '--config', t.path('q.yml')]).then(
+        () => ({ code: 0, stderr: '' }),
+        (e: { code: number; stderr: string }) => e,
+      );
+      assert.equal(r.code, 2, r.stderr);
+      assert.match(
+        r.stderr,
+        /q\.yml: HA topology not available in this build: .*docker-ha\.yaml does not exist/,
+      );
+    } finally {
+      await t.cleanup();
+    }
+  });
+
+  it('quickstart prints each warning of an upstream file on stderr', async (t) => {
+    // Only while the build lacks the HA environment: the run then stops at that check, before any stage.
+    if (existsSync(templatesPath(HA_ENVIRONMENT))) return t.skip('this build has the HA environment');
+    const file = join(FIX, 'general_config/ha.yml');
+    const r = await promisify(execFile)(BIN, ['quickstart', '--config', file]).then(
+      () => ({ code: 0, stderr: '' }),
+      (e: { code: number; stderr: string }) => e,
+    );
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(
+      r.stderr,
+      /^quickstart: warning: .*ha\.yml:47: network_isolation: accepted, not applied here: /m,
+    );
+    assert.match(r.stderr, /overcloud: error: .*ha\.yml: HA topology not available in this build/);
   });
 });
