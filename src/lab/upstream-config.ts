@@ -11,7 +11,7 @@
  * flavor, environments/docker-ha.yaml for `enable_pacemaker`, and the deploy arguments of
  * `topology` and `extra_args`.
  */
-import { isAbsolute, join } from 'node:path';
+import { isAbsolute } from 'node:path';
 import { AppError } from '../errors.js';
 import { where, type YamlFile } from '../heat/yaml.js';
 import { templatesPath } from '../util/paths.js';
@@ -296,9 +296,4 @@ class Translator {
 
 function flavorOf(role: string): string {
   return Object.entries(FLAVOR_ROLES).find(([, r]) => r === role)?.[0] ?? role.toLowerCase();
-}
-
-/** haEnvironment is the HA environment's path for a templates folder. */
-export function haEnvironmentPath(templates: string): string {
-  return join(templates, HA_ENVIRONMENT);
 }
