@@ -161,6 +161,7 @@ test("kolla's flags that ask for what is not built here are usage errors saying 
       /--template-override \/tmp\/mine\.j2: kolla template overrides are Jinja2 blocks/,
     ],
     [['--push', '--dry-run'], /--push needs a registry/],
+    [['--registry', 'a:5000', '--push', 'b:5000', '--dry-run'], /name two registries/],
     [['--include', 'nova', '--list-images', 'heat'], /either --include or image name regexes/],
     [
       ['--threads', '2', '--parallel', '3', '--list-images'],

@@ -73,9 +73,12 @@ export function resolveKollaFlags(f: KollaSpelling): Resolved {
       notes.push(
         `--registry ${f.registry} without --push: the images stay local (localhost/<namespace>/...); add --push to push them there`,
       );
-    else if (typeof f.push === 'string' && f.push !== f.registry)
+    else if (typeof f.push === 'string' && f.push !== f.registry) {
+      if (/^[\w.-]+:\d+$/.test(f.push))
+        throw usage(`--registry ${f.registry} and --push ${f.push} name two registries: give one`);
       // kolla's --push takes no value: what follows it is an image regex (`--push nova`).
       regexes.push(f.push);
+    }
     if (f.push !== undefined) push = f.registry;
   } else if (f.push === true) {
     throw usage("--push needs a registry: --push REGISTRY, or kolla's --registry REGISTRY --push");
