@@ -34,11 +34,11 @@ export async function checkDeployFiles(config: QuickstartConfig): Promise<void> 
 }
 
 /** printedConfig is `--print-config`'s output: our format, with what was not applied as comments. */
-export function printedConfig(config: QuickstartConfig): string {
+export function printedConfig(config: QuickstartConfig, nodesPath?: string): string {
   const head =
     config.format === 'tripleo-quickstart'
       ? [
-          `# Effective configuration of ${config.path} (a tripleo-quickstart file), in overcloud's format.`,
+          `# Effective configuration of ${config.path}${nodesPath === undefined ? '' : ` with --nodes ${nodesPath}`} (tripleo-quickstart files), in overcloud's format.`,
           ...(config.warnings ?? []).map((w) => `# warning: ${w}`),
         ]
       : [`# Effective configuration of ${config.path}, every default written out.`];

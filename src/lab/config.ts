@@ -138,11 +138,28 @@ export function formatIp(n: number): string {
  * parseConfig validates a parsed config file, in our format or tripleo-quickstart's (recognised by
  * its keys and mapped onto ours first). Pure: paths are resolved against `cwd`.
  */
-export function parseConfig(file: YamlFile, cwd: string): QuickstartConfig {
+export function parseConfig(file: YamlFile, cwd: string, nodes?: YamlFile): QuickstartConfig {
+  if (nodes !== undefined) checkNodesFile(file, nodes);
   if (!isUpstream(file.value)) return { ...parseOwn(file, cwd), format: 'overcloud', warnings: [] };
-  const t = translateUpstream(file, cwd);
+  const t = translateUpstream(file, cwd, nodes);
   const config = parseOwn({ ...file, value: t.doc }, cwd);
   return { ...config, format: 'tripleo-quickstart', warnings: t.warnings };
+}
+
+/** checkNodesFile: quickstart.sh's --nodes goes with a tripleo-quickstart config, and is one itself. */
+function checkNodesFile(file: YamlFile, nodes: YamlFile): void {
+  const isMap = (v: unknown): boolean => v !== null && typeof v === 'object' && !Array.isArray(v);
+  if (!isMap(nodes.value) || !isUpstream(nodes.value))
+    throw new AppError(
+      'QUICKSTART_CONFIG_INVALID',
+      `${nodes.path}: not a tripleo-quickstart nodes file (overcloud_nodes by name and flavor, as config/nodes/*.yml)`,
+    );
+  if (isMap(file.value) && !isUpstream(file.value))
+    throw new AppError(
+      'QUICKSTART_CONFIG_INVALID',
+      `${file.path}: --nodes ${nodes.path} goes with a tripleo-quickstart config; this one is in our format`,
+      { hint: 'list the nodes in the config itself: overcloud_nodes: [{role, count}]' },
+    );
 }
 
 /** invalid turns the schema's first issue into an error naming the file, line and field. */
@@ -264,7 +281,12 @@ export function parseConfigText(text: string, path: string, cwd: string): Quicks
   return parseConfig(parseYaml(text, path), cwd);
 }
 
-/** loadConfig reads and validates a config file. */
-export async function loadConfig(path: string, cwd = process.cwd()): Promise<QuickstartConfig> {
-  return parseConfig(await loadYamlFile(path, 'quickstart config'), cwd);
+/** loadConfig reads and validates a config file (and quickstart.sh's --nodes file, if given). */
+export async function loadConfig(
+  path: string,
+  cwd = process.cwd(),
+  nodesPath?: string,
+): Promise<QuickstartConfig> {
+  const nodes = nodesPath === undefined ? undefined : await loadYamlFile(nodesPath, 'nodes file');
+  return parseConfig(await loadYamlFile(path, 'quickstart config'), cwd, nodes);
 }

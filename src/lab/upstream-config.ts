@@ -75,12 +75,22 @@ export function isUpstream(value: unknown): boolean {
   );
 }
 
-/** translateUpstream maps a tripleo-quickstart file onto our format; `cwd` resolves relative paths. */
-export function translateUpstream(file: YamlFile, cwd: string): Translation {
-  const top = file.value as Record<string, unknown>;
-  const t = new Translator(file, cwd);
+/**
+ * translateUpstream maps a tripleo-quickstart file onto our format; `cwd` resolves relative paths.
+ * `nodes` is quickstart.sh's `--nodes FILE`: read first, the config's keys override its keys (as
+ * quickstart.sh passes `-e @nodes -e @config` to Ansible), and each key's line is in its own file.
+ */
+export function translateUpstream(file: YamlFile, cwd: string, nodes?: YamlFile): Translation {
+  const sources = new Map<string, YamlFile>();
+  const top: Record<string, unknown> = {};
+  for (const f of nodes === undefined ? [file] : [nodes, file])
+    for (const [key, value] of Object.entries(f.value as Record<string, unknown>)) {
+      top[key] = value;
+      sources.set(key, f);
+    }
+  const t = new Translator(file, sources, cwd);
   for (const [key, value] of Object.entries(top)) t.key(key, value);
-  return t.finish();
+  return t.finish('overcloud_nodes' in top);
 }
 
 class Translator {
@@ -96,11 +106,13 @@ class Translator {
 
   constructor(
     private readonly file: YamlFile,
+    /** top-level key -> the file it comes from (the config, or the --nodes file) */
+    private readonly sources: ReadonlyMap<string, YamlFile>,
     private readonly cwd: string,
   ) {}
 
   private at(path: (string | number)[]): string {
-    return where(this.file, path);
+    return where(this.sources.get(String(path[0])) ?? this.file, path);
   }
 
   private fail(path: (string | number)[], message: string, hint?: string): never {
@@ -244,19 +256,15 @@ class Translator {
       this.warnings.push(`${this.at([key])}: ${key} ${n.replace(/: /, ': accepted, not applied here: ')}`);
   }
 
-  finish(): Translation {
-    const top = this.file.value as Record<string, unknown>;
+  finish(listsNodes: boolean): Translation {
     if (!this.containerizedSet)
       this.warnings.push(
         `${this.file.path}: containerized_overcloud is not set (tripleo-quickstart's default, false, deploys the overcloud on the hosts with puppet): deploying it containerized, as this build always does`,
       );
-    let nodes: { role: string; count: number }[] = this.nodes.map(({ role, count }) => ({ role, count }));
-    if (!('overcloud_nodes' in top)) {
-      nodes = UPSTREAM_BASE.nodes.map((n) => ({ ...n }));
-      this.warnings.push(
-        `${this.file.path}: overcloud_nodes is not set: deploying config/nodes/1ctlr_1comp.yml's one control and one compute node (add overcloud_nodes, e.g. from config/nodes/3ctlr_1comp.yml, for others)`,
-      );
-    }
+    // Without overcloud_nodes, quickstart.sh's default --nodes file: config/nodes/1ctlr_1comp.yml.
+    const nodes: { role: string; count: number }[] = listsNodes
+      ? this.nodes.map(({ role, count }) => ({ role, count }))
+      : UPSTREAM_BASE.nodes.map((n) => ({ ...n }));
     // --<role>-scale sets the role's count, as it sets <Role>Count upstream; the lab can only
     // deploy nodes that overcloud_nodes lists.
     for (const s of this.scales) {

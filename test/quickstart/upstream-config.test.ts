@@ -107,18 +107,54 @@ describe('tripleo-quickstart config files', () => {
       'environments/docker-ha.yaml',
       'environments/containers-minimal.yaml',
     ]);
-    const pacemaker = await readFile(join(FIX, 'general_config/pacemaker.yml'), 'utf8');
-    const nodes = await readFile(join(FIX, 'nodes/3ctlr_1comp.yml'), 'utf8');
-    const merged = parseConfigText(
-      `containerized_overcloud: true\n${pacemaker}\n${nodes.replace(/^node_count:.*$/m, '')}`,
-      'ha.yml',
+    // Pike's way (quickstart.sh maps a deprecated ha.yml onto these two): --config pacemaker.yml --nodes 3ctlr_1comp.yml.
+    const merged = await loadConfig(
+      join(FIX, 'general_config/pacemaker.yml'),
       '/',
+      join(FIX, 'nodes/3ctlr_1comp.yml'),
     );
     assert.deepEqual(merged.deploy.environments, ha.deploy.environments);
     assert.deepEqual(merged.nodes, ha.nodes);
+    assert.ok(merged.warnings?.some((w) => /nodes\/3ctlr_1comp\.yml:25: virtualbmc_port/.test(w)));
+    assert.ok(merged.warnings?.some((w) => /general_config\/pacemaker\.yml:13: network_isolation:/.test(w)));
+    const nodes = await readFile(join(FIX, 'nodes/3ctlr_1comp.yml'), 'utf8');
     // topology's --control-scale 3 / --compute-scale 1 agree with the nodes.
     const noHa = parseConfigText(nodes, 'n.yml', '/');
     assert.ok(!noHa.deploy.environments.includes('environments/docker-ha.yaml'));
+  });
+
+  it("--nodes: the config's keys win over the nodes file's; it goes with a tripleo-quickstart config only", async () => {
+    // quickstart.sh passes `-e @nodes -e @config`: containers_minimal.yml's own nodes win, and the
+    // nodes file's `topology` (which the config does not set) still applies, as it would upstream.
+    const c = await loadConfig(
+      join(FIX, 'general_config/containers_minimal.yml'),
+      '/',
+      join(FIX, 'nodes/1ctlr.yml'),
+    );
+    assert.deepEqual(c.nodes, [
+      { role: 'Controller', count: 1 },
+      { role: 'Compute', count: 0 },
+    ]);
+    await assert.rejects(
+      loadConfig(join(FIX, 'general_config/containers_minimal.yml'), '/', join(FIX, 'nodes/3ctlr_1comp.yml')),
+      /nodes\/3ctlr_1comp\.yml:40: asks for 3 Controller node\(s\), overcloud_nodes lists 1/,
+    );
+    await assert.rejects(
+      loadConfig(
+        join(packageRoot(), 'config', 'containers_minimal.yml'),
+        '/',
+        join(FIX, 'nodes/3ctlr_1comp.yml'),
+      ),
+      /containers_minimal\.yml: --nodes .*3ctlr_1comp\.yml goes with a tripleo-quickstart config; this one is in our format/,
+    );
+    await assert.rejects(
+      loadConfig(
+        join(FIX, 'general_config/minimal.yml'),
+        '/',
+        join(packageRoot(), 'config', 'containers_minimal.yml'),
+      ),
+      /config\/containers_minimal\.yml: not a tripleo-quickstart nodes file/,
+    );
   });
 
   it('a missing HA environment is a clear error before anything runs, not a crash', async () => {
@@ -250,7 +286,7 @@ describe('tripleo-quickstart config files', () => {
     const { stdout } = await promisify(execFile)(BIN, ['quickstart', '--config', file, '--print-config']);
     assert.match(
       stdout,
-      /^# Effective configuration of .*containers_minimal\.yml \(a tripleo-quickstart file\)/,
+      /^# Effective configuration of .*containers_minimal\.yml \(tripleo-quickstart files\)/,
     );
     assert.match(stdout, /^# warning: .*:34: test_ping: accepted, not applied here/m);
     const back = parseConfigText(stdout, 'printed.yml', '/');

@@ -22,6 +22,7 @@ interface QuickstartFlags {
   remoteDir?: string;
   localDir?: string;
   printConfig?: boolean;
+  nodes?: string;
 }
 
 type Out = (line: string) => void;
@@ -91,6 +92,10 @@ export function registerQuickstart(program: Command): void {
     )
     .option('--local-dir <dir>', 'remote HOST: where the results are copied (default ~/.quickstart/HOST/LAB)')
     .option(
+      '-N, --nodes <file>',
+      "tripleo-quickstart's nodes file (config/nodes/*.yml) for a tripleo-quickstart config; the config's keys win",
+    )
+    .option(
       '--print-config',
       'print the effective configuration in our format (what a tripleo-quickstart file maps to) and exit',
     )
@@ -101,14 +106,23 @@ export function registerQuickstart(program: Command): void {
       if (!remote && (flags.sshOption || flags.remoteDir || flags.localDir))
         throw new AppError('USAGE', '--ssh-option, --remote-dir and --local-dir go with a remote HOST');
       if (remote) parseHost(host as string); // bad HOST: a usage error before the config is read
+      if (remote && flags.nodes && !flags.printConfig)
+        throw new AppError('USAGE', '--nodes goes with this machine only (HOST gets the config file alone)', {
+          hint: 'copy overcloud_nodes from the nodes file into the config, or see --print-config',
+        });
       const [{ loadConfig }, { checkDeployFiles, printedConfig }] = await Promise.all([
         import('../../lab/config.js'),
         import('../../lab/config-files.js'),
       ]);
       // The seed writes `--config=~/.quickstart/...`: no shell expands a ~ after `=`.
-      const config = await loadConfig(flags.config.replace(/^~(?=\/|$)/, homedir()));
+      const home = (p: string): string => p.replace(/^~(?=\/|$)/, homedir());
+      const config = await loadConfig(
+        home(flags.config),
+        process.cwd(),
+        flags.nodes === undefined ? undefined : home(flags.nodes),
+      );
       if (flags.printConfig) {
-        process.stdout.write(printedConfig(config));
+        process.stdout.write(printedConfig(config, flags.nodes));
         return;
       }
       const out = (l: string): void => {
