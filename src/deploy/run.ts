@@ -6,7 +6,7 @@
 
 import { join } from 'node:path';
 import { AppError } from '../errors.js';
-import { packageRoot } from '../util/paths.js';
+import { overcloudBin } from '../util/paths.js';
 import { reportFromRun, runPlaybook, writeConfigDownload } from './ansible.js';
 import { type ApplyReport, applyPlan } from './apply.js';
 import { configDownloadFiles, PLAYBOOK } from './config-download.js';
@@ -51,7 +51,7 @@ export interface DeployResult {
  * by every node task of the playbook).
  */
 export function thisOvercloud(): string[] {
-  return [join(packageRoot(), 'bin', 'overcloud')];
+  return [overcloudBin()];
 }
 
 /** insecureRegistries reads DockerInsecureRegistryAddress (list or comma-separated string). */

@@ -11,7 +11,7 @@ import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { AppError } from '../errors.js';
 import { writeFileAtomic } from '../util/atomic.js';
-import { packageRoot } from '../util/paths.js';
+import { cliCommand, packageRoot } from '../util/paths.js';
 import type { QuickstartConfig } from './config.js';
 import { aliveWith, cmd, daemon, inNet, killAndWait, must, waitUntil } from './exec.js';
 import type { PlannedNode, Topology } from './topology.js';
@@ -422,13 +422,7 @@ export async function ensureRegistries(
   const upstreamLoopback = `127.0.0.1:${state.upstreamPort}`;
   await mkdir(paths.upstreamRoot, { recursive: true });
   await mkdir(paths.undercloudRegistryRoot, { recursive: true });
-  const cli = [
-    process.execPath,
-    join(packageRoot(), 'dist', 'src', 'cli', 'run.js'),
-    'registry',
-    'serve',
-    '--quiet',
-  ];
+  const cli = [...cliCommand(), 'registry', 'serve', '--quiet'];
   const wanted: { key: string; argv: string[]; marker: string; probe: string[] }[] = [
     {
       // Docker Hub's stand-in: image build pushes here from this machine (loopback only)...

@@ -21,7 +21,7 @@ import { createHash } from 'node:crypto';
 import { closeSync, constants, ftruncateSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { AppError } from '../errors.js';
-import type { QuickstartConfig } from '../lab/config.js';
+import type { QuickstartConfig } from '../lab/index.js';
 
 /** Where the lock files live: /run/lock is a tmpfs, so a reboot starts with none. */
 export const LOCK_DIR = '/run/lock/overcloud-quickstart';

@@ -12,17 +12,32 @@ import { createWriteStream, existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { catalogueNames } from '../build/builder.js';
-import { servedNames, tagNames } from '../build/plan.js';
-import { imagesNamed } from '../build/podman.js';
-import { ancestors, loadRecipes } from '../build/recipes.js';
+import {
+  ancestors,
+  catalogueNames,
+  imagesNamed,
+  loadRecipes,
+  servedNames,
+  tagNames,
+} from '../build/index.js';
 import { AppError } from '../errors.js';
 import { loadRoles, type Role } from '../heat/roles.js';
-import type { QuickstartConfig } from '../lab/config.js';
-import { cmd, inNet } from '../lab/exec.js';
-import { ensureRegistries, type LabPaths, labDown, labPaths, labUp, recordBuiltNames } from '../lab/lab.js';
-import { planTopology, type Topology } from '../lab/topology.js';
-import { packageRoot, templatesPath } from '../util/paths.js';
+import {
+  cmd,
+  ensureRegistries,
+  inNet,
+  type LabPaths,
+  labDown,
+  labPaths,
+  labUp,
+  planTopology,
+  type QuickstartConfig,
+  recordBuiltNames,
+  type Topology,
+} from '../lab/index.js';
+import { parseReference } from '../oci/reference.js';
+import { openLocalStore } from '../server/index.js';
+import { cliCommand, templatesPath } from '../util/paths.js';
 import {
   formatDuration,
   includeRegex,
@@ -65,8 +80,6 @@ export interface QuickstartReport {
   overcloudrc?: string;
 }
 
-const CLI = (): string[] => [process.execPath, join(packageRoot(), 'dist', 'src', 'cli', 'run.js')];
-
 async function loadTopology(
   config: QuickstartConfig,
 ): Promise<{ topo: Topology; roles: Role[]; templates: string }> {
@@ -77,7 +90,8 @@ async function loadTopology(
 
 /** overcloud runs the real CLI (in the undercloud namespace unless `root`), logging every line. */
 async function overcloud(ctx: Ctx, args: string[], where: 'undercloud' | 'root' = 'undercloud') {
-  const argv = where === 'root' ? [...CLI(), ...args] : inNet(ctx.topo.undercloud.ns, [...CLI(), ...args]);
+  const argv =
+    where === 'root' ? [...cliCommand(), ...args] : inNet(ctx.topo.undercloud.ns, [...cliCommand(), ...args]);
   // Streamed to the stage log as it comes, so `tail -f` follows a long build or deploy.
   const log = createWriteStream(ctx.log, { flags: 'a' });
   log.write(`$ ${argv.join(' ')}\n`);
@@ -265,7 +279,9 @@ async function stageBuild(ctx: Ctx): Promise<Omit<StageOutcome, 'name' | 'second
   // last pushed into this upstream store, or the store lost a tag.
   const pushedFile = `${ctx.paths.upstreamRoot}.pushed.json`;
   const pushed = JSON.parse((await readOr(pushedFile)) ?? '{}') as Record<string, string>;
-  const stale = [...local].filter(([name, id]) => pushed[name] !== id || !upstreamHasTag(ctx, name));
+  const stale: [string, string][] = [];
+  for (const [name, id] of local)
+    if (pushed[name] !== id || !(await upstreamHasTag(ctx, name))) stale.push([name, id]);
   if (stale.length > 0) {
     const p = await overcloud(ctx, [...buildArgs, '--push', ctx.upstreamLoopback], 'root');
     if (p.code !== 0) throw failed('build', p, ctx.log);
@@ -280,9 +296,10 @@ async function stageBuild(ctx: Ctx): Promise<Omit<StageOutcome, 'name' | 'second
 }
 
 /** upstreamHasTag: the upstream store holds `localhost/ns/repo:tag` as ns/repo:tag. */
-function upstreamHasTag(ctx: Ctx, localName: string): boolean {
-  const [repo, tag] = localName.replace(/^localhost\//, '').split(':') as [string, string];
-  return existsSync(join(ctx.paths.upstreamRoot, 'repositories', repo, '_manifests', 'tags', tag));
+async function upstreamHasTag(ctx: Ctx, localName: string): Promise<boolean> {
+  const ref = parseReference(localName);
+  const store = openLocalStore(ctx.paths.upstreamRoot);
+  return (await store.headManifest(ref.repository, ref.tag ?? 'latest').catch(() => undefined)) !== undefined;
 }
 
 async function stageUpload(ctx: Ctx): Promise<Omit<StageOutcome, 'name' | 'seconds'>> {
@@ -354,7 +371,7 @@ async function stageDeploy(ctx: Ctx): Promise<Omit<StageOutcome, 'name' | 'secon
 
 /** validateAvailable: `overcloud validate` exists in this build (issue 10 adds it). */
 async function validateAvailable(): Promise<boolean> {
-  const r = await cmd([...CLI(), 'validate', '--help']);
+  const r = await cmd([...cliCommand(), 'validate', '--help']);
   return r.code === 0 && /Usage: overcloud validate/.test(r.stdout);
 }
 

@@ -8,7 +8,7 @@
  */
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { DeployPlan } from '../deploy/plan.js';
+import type { DeployPlan } from '../deploy/index.js';
 import { AppError } from '../errors.js';
 import { writeFileAtomic } from '../util/atomic.js';
 
