@@ -8,3 +8,4 @@ export { connectAll, type NodeConnection } from './node.js';
 export { type ContainerRow, containerLogs, listContainers } from './ops.js';
 export type { DeployPlan } from './plan.js';
 export { type DeployRecord, loadRecord, stateDir } from './record.js';
+export { DEPLOY_REPORT_FORMAT, type DeployReportDoc } from './report-doc.js';

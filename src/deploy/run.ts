@@ -16,6 +16,7 @@ import { loadDeployInput } from './load.js';
 import { connectAll } from './node.js';
 import { type DeployPlan, planDeploy } from './plan.js';
 import { passwordsFile, saveRecord, stateDir } from './record.js';
+import { changeCount } from './report-doc.js';
 
 export interface DeployOptions {
   templatesDir: string;
@@ -134,8 +135,7 @@ export async function runDeploy(opts: DeployOptions, run: Runner): Promise<Deplo
   }
   const durationMs = Date.now() - started;
   const c = report.counts;
-  const changes =
-    c.create + c.replace + c.remove + c.exec + report.changedFiles.length + report.pulled.length;
+  const changes = changeCount(report);
   const secs = (durationMs / 1000).toFixed(1);
   if (report.failure) {
     const f = report.failure;

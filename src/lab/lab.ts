@@ -11,7 +11,7 @@ import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { AppError } from '../errors.js';
 import { writeFileAtomic } from '../util/atomic.js';
-import { cliCommand, packageRoot } from '../util/paths.js';
+import { cliCommand } from '../util/paths.js';
 import type { QuickstartConfig } from './config.js';
 import { aliveWith, cmd, daemon, inNet, killAndWait, must, waitUntil } from './exec.js';
 import type { PlannedNode, Topology } from './topology.js';

@@ -20,6 +20,7 @@ import {
   servedNames,
   tagNames,
 } from '../build/index.js';
+import type { DeployReportDoc } from '../deploy/index.js';
 import { AppError } from '../errors.js';
 import { loadRoles, type Role } from '../heat/roles.js';
 import {
@@ -111,6 +112,20 @@ function failed(stage: string, r: { code: number; stdout: string; stderr: string
   return new AppError('QUICKSTART_STAGE_FAILED', `stage ${stage} failed (exit ${r.code}):\n    ${tail}`, {
     hint: `full output in ${log}; fix the cause and run the quickstart again (it resumes where it stopped)`,
   });
+}
+
+/**
+ * jsonOutput reads what a command printed with --json: the quickstart reads the other commands'
+ * documents, never their human output.
+ */
+function jsonOutput<T>(stage: string, r: { stdout: string }, log: string): T {
+  try {
+    return JSON.parse(r.stdout) as T;
+  } catch {
+    throw new AppError('QUICKSTART_STAGE_FAILED', `stage ${stage}: the command's --json output is not JSON`, {
+      hint: `its output is in ${log}`,
+    });
+  }
 }
 
 async function readOr(path: string): Promise<string | undefined> {
@@ -255,10 +270,9 @@ async function stageBuild(ctx: Ctx): Promise<Omit<StageOutcome, 'name' | 'second
     '--parallel',
     String(config.images.parallel),
   ];
-  const r = await overcloud(ctx, buildArgs, 'root');
+  const r = await overcloud(ctx, [...buildArgs, '--json'], 'root');
   if (r.code !== 0) throw failed('build', r, ctx.log);
-  const m = /built (\d+), unchanged (\d+)/.exec(r.stdout);
-  const built = Number(m?.[1] ?? 0);
+  const { built, unchanged } = jsonOutput<{ built: number; unchanged: number }>('build', r, ctx.log);
   // The names this build tags: every selected image and its parents, under each name they serve.
   const repos = new Set<string>();
   for (const name of sel.recipes)
@@ -289,7 +303,7 @@ async function stageBuild(ctx: Ctx): Promise<Omit<StageOutcome, 'name' | 'second
   }
   return {
     changed: built > 0 || stale.length > 0,
-    detail: `${sel.recipes.length} images (with parents: ${m ? Number(m[1]) + Number(m[2]) : '?'}): built ${built}, cached ${m?.[2] ?? '?'}; ${
+    detail: `${sel.recipes.length} images (with parents: ${built + unchanged}): built ${built}, cached ${unchanged}; ${
       stale.length > 0 ? `pushed ${local.size} name(s) upstream` : 'upstream already up to date'
     }`,
   };
@@ -313,19 +327,13 @@ async function stageUpload(ctx: Ctx): Promise<Omit<StageOutcome, 'name' | 'secon
     ctx.topo.upstreamRegistry,
     '--json',
   ]);
-  let summary: {
+  if (r.code !== 0) throw failed('upload', r, ctx.log);
+  const summary = jsonOutput<{
     images_copied?: number;
     images_present?: number;
-    images_failed?: number;
     bytes_transferred?: number;
     direct_stores?: Record<string, string>;
-  } = {};
-  try {
-    summary = JSON.parse(r.stdout) as typeof summary;
-  } catch {
-    // not JSON: the failure below says why
-  }
-  if (r.code !== 0) throw failed('upload', r, ctx.log);
+  }>('upload', r, ctx.log);
   const copied = summary.images_copied ?? 0;
   const mb = ((summary.bytes_transferred ?? 0) / 1e6).toFixed(0);
   return {
@@ -361,33 +369,28 @@ async function stageDeploy(ctx: Ctx): Promise<Omit<StageOutcome, 'name' | 'secon
     ...(ctx.config.deploy.driver === 'ansible'
       ? ['--config-download', '--output-dir', stackFile(ctx, 'config-download')]
       : []),
+    '--json',
   ]);
   if (r.code !== 0) throw failed('deploy', r, ctx.log);
-  const lines = r.stdout.trim().split('\n');
-  const noChanges = lines.find((l) => /^no changes:/.test(l));
-  const complete = lines.find((l) => /^deploy complete:/.test(l));
-  return { changed: noChanges === undefined, detail: noChanges ?? complete ?? lines.pop() ?? '' };
+  const doc = jsonOutput<DeployReportDoc>('deploy', r, ctx.log);
+  return { changed: doc.changed, detail: deployDetail(doc) };
 }
 
-/** validateAvailable: `overcloud validate` exists in this build (issue 10 adds it). */
-async function validateAvailable(): Promise<boolean> {
-  const r = await cmd([...cliCommand(), 'validate', '--help']);
-  return r.code === 0 && /Usage: overcloud validate/.test(r.stdout);
+/** deployDetail says in one line what the deploy did, as its own summary line does. */
+function deployDetail(doc: DeployReportDoc): string {
+  const c = doc.counts;
+  const on = `on ${doc.nodes.length} node(s)`;
+  if (!doc.changed) return `no changes: ${c.unchanged} containers unchanged ${on}`;
+  return `deploy complete: did create ${c.create}, replace ${c.replace}, remove ${c.remove}, exec ${c.exec}; ${c.unchanged} unchanged ${on}`;
 }
 
 async function stageValidate(ctx: Ctx): Promise<Omit<StageOutcome, 'name' | 'seconds'>> {
   if (!ctx.config.validate)
     return { changed: false, skipped: true, detail: 'skipped (validate: false in the config)' };
-  if (!(await validateAvailable()))
-    return {
-      changed: false,
-      skipped: true,
-      detail: 'skipped: this build has no `overcloud validate` yet; containers checked below',
-    };
-  const r = await overcloud(ctx, ['validate', '--state-dir', stackFile(ctx, 'state')]);
+  const r = await overcloud(ctx, ['validate', '--state-dir', stackFile(ctx, 'state'), '--json']);
   if (r.code !== 0) throw failed('validate', r, ctx.log);
-  const last = r.stdout.trim().split('\n').pop() ?? '';
-  return { changed: false, detail: last };
+  const v = jsonOutput<{ passed: number; total: number; seconds: number }>('validate', r, ctx.log);
+  return { changed: false, detail: `${v.passed}/${v.total} checks passed in ${v.seconds.toFixed(1)} s` };
 }
 
 interface Row {
@@ -407,7 +410,7 @@ async function containerRows(ctx: Ctx): Promise<Row[]> {
     stackFile(ctx, 'state'),
   ]);
   if (r.code !== 0) throw failed('summary', r, ctx.log);
-  return JSON.parse(r.stdout) as Row[];
+  return jsonOutput<Row[]>('summary', r, ctx.log);
 }
 
 type StageFn = (ctx: Ctx) => Promise<Omit<StageOutcome, 'name' | 'seconds'>>;
