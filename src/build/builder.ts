@@ -8,6 +8,7 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AppError, errorMessage } from '../errors.js';
 import { loadCatalogue, shortName } from '../images/index.js';
+import { readTextOr } from '../util/fs.js';
 import { candidateVersions, refreshSnapshot } from './apt.js';
 import { bootstrapArgs, hostSources } from './bootstrap.js';
 import { APT_LISTS_MOUNT, renderContainerfile } from './containerfile.js';
@@ -174,7 +175,7 @@ async function buildSelected(opts: BuildOptions, run: RunContext): Promise<Build
         id = await buildLayer(p, recipes, cache, ids, sources, root);
         status = 'built';
       } catch (e) {
-        const logText = await readFile(join(cache, 'logs', `${p.recipe.name}.log`), 'utf8').catch(() => '');
+        const logText = await readTextOr(join(cache, 'logs', `${p.recipe.name}.log`), '');
         const apt = aptError(logText);
         const pkgs = p.recipe.packages.join(' ') || '(no packages)';
         return {

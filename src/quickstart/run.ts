@@ -9,7 +9,7 @@
  * converged.
  */
 import { createWriteStream, existsSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import {
@@ -38,6 +38,7 @@ import {
 } from '../lab/index.js';
 import { parseReference } from '../oci/reference.js';
 import { openLocalStore } from '../server/index.js';
+import { readTextOr } from '../util/fs.js';
 import { cliCommand, templatesPath } from '../util/paths.js';
 import {
   formatDuration,
@@ -128,9 +129,7 @@ function jsonOutput<T>(stage: string, r: { stdout: string }, log: string): T {
   }
 }
 
-async function readOr(path: string): Promise<string | undefined> {
-  return readFile(path, 'utf8').catch(() => undefined);
-}
+const readOr = (path: string): Promise<string | undefined> => readTextOr(path, undefined);
 
 function stackFile(ctx: Ctx, name: string): string {
   return join(ctx.paths.stackDir, name);

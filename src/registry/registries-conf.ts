@@ -7,10 +7,11 @@
  * podman refuses it too.
  * https://github.com/containers/image/blob/main/docs/containers-registries.conf.5.md
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse, TomlError } from 'smol-toml';
 import { AppError, errorMessage } from '../errors.js';
+import { readTextOrSync } from '../util/fs.js';
 
 export const REGISTRIES_CONF = '/etc/containers/registries.conf';
 export const REGISTRIES_CONF_D = '/etc/containers/registries.conf.d';
@@ -51,7 +52,7 @@ export function insecureFromToml(text: string, file = 'registries.conf'): string
   return out;
 }
 
-/** readInsecureRegistries reads the system files; missing or unreadable files are simply empty. */
+/** readInsecureRegistries reads the system files; a missing file is simply empty. */
 export function readInsecureRegistries(conf = REGISTRIES_CONF, confD = REGISTRIES_CONF_D): string[] {
   const files = [conf];
   try {
@@ -66,14 +67,8 @@ export function readInsecureRegistries(conf = REGISTRIES_CONF, confD = REGISTRIE
   }
   const out: string[] = [];
   for (const f of files) {
-    let text: string;
-    try {
-      text = readFileSync(f, 'utf8');
-    } catch {
-      // absent or unreadable: nothing marked insecure there
-      continue;
-    }
-    out.push(...insecureFromToml(text, f));
+    const text = readTextOrSync(f, undefined);
+    if (text !== undefined) out.push(...insecureFromToml(text, f));
   }
   return out;
 }

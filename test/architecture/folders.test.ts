@@ -157,6 +157,21 @@ test(`${RULES.gate}; ${RULES.shared}; ${RULES.cli}`, () => {
   assert.deepEqual(found, [], found.join('\n'));
 });
 
+/**
+ * Every error the tool raises on purpose is an AppError (a stable code, an actionable message):
+ * a bare `new Error(` in src/ is an error without either. Files listed here are waiting for their
+ * owners' change (the registry server is being hardened in parallel), nothing else.
+ */
+const BARE_ERROR_PENDING: readonly string[] = ['server/manifest-check.ts', 'server/send-file.ts'];
+
+test('no bare new Error( in src/ (AppError subclasses with stable codes instead)', () => {
+  const found = files.filter((f) => {
+    const text = readFileSync(join(SRC, f), 'utf8');
+    return /\bnew Error\(/.test(text) && !BARE_ERROR_PENDING.includes(f);
+  });
+  assert.deepEqual(found, [], `bare new Error( in: ${found.join(', ')}`);
+});
+
 test('the rules catch what they are about (checked on made-up edges)', () => {
   assert.deepEqual(
     cycles([
