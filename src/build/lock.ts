@@ -7,7 +7,7 @@
 import { open, rm } from 'node:fs/promises';
 import { AppError } from '../errors.js';
 import { readTextOr } from '../util/fs.js';
-import { isAlive as alive } from '../util/process.js';
+import { isAlive } from '../util/process.js';
 import { sleep } from '../util/time.js';
 
 async function tryLock(path: string): Promise<boolean> {
@@ -19,7 +19,7 @@ async function tryLock(path: string): Promise<boolean> {
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
     const pid = Number((await readTextOr(path, '')).trim());
-    if (Number.isInteger(pid) && pid > 0 && alive(pid)) return false;
+    if (Number.isInteger(pid) && pid > 0 && isAlive(pid)) return false;
     // The owner is gone (or the file is half-written by a dead run): take it over.
     await rm(path, { force: true });
     return tryLock(path);
