@@ -59,8 +59,8 @@ export function reportError(e: unknown): number {
     if (e.hint) process.stderr.write(`  hint: ${e.hint}\n`);
     return e.exitStatus;
   }
-  const err = e instanceof Error ? e : new Error(String(e));
-  process.stderr.write(`overcloud: internal error: ${err.stack ?? err.message}\n`);
+  const text = e instanceof Error ? (e.stack ?? e.message) : String(e);
+  process.stderr.write(`overcloud: internal error: ${text}\n`);
   process.stderr.write('  this is a bug in overcloud; please report it with the command line above\n');
   return 70;
 }

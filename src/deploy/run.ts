@@ -6,7 +6,7 @@
 
 import { join } from 'node:path';
 import { AppError } from '../errors.js';
-import { packageRoot } from '../util/paths.js';
+import { overcloudBin } from '../util/paths.js';
 import { reportFromRun, runPlaybook, writeConfigDownload } from './ansible.js';
 import { type ApplyReport, applyPlan } from './apply.js';
 import { configDownloadFiles, PLAYBOOK } from './config-download.js';
@@ -16,6 +16,7 @@ import { loadDeployInput } from './load.js';
 import { connectAll } from './node.js';
 import { type DeployPlan, planDeploy } from './plan.js';
 import { passwordsFile, saveRecord, stateDir } from './record.js';
+import { changeCount } from './report-doc.js';
 
 export interface DeployOptions {
   templatesDir: string;
@@ -51,7 +52,7 @@ export interface DeployResult {
  * by every node task of the playbook).
  */
 export function thisOvercloud(): string[] {
-  return [join(packageRoot(), 'bin', 'overcloud')];
+  return [overcloudBin()];
 }
 
 /** insecureRegistries reads DockerInsecureRegistryAddress (list or comma-separated string). */
@@ -134,8 +135,7 @@ export async function runDeploy(opts: DeployOptions, run: Runner): Promise<Deplo
   }
   const durationMs = Date.now() - started;
   const c = report.counts;
-  const changes =
-    c.create + c.replace + c.remove + c.exec + report.changedFiles.length + report.pulled.length;
+  const changes = changeCount(report);
   const secs = (durationMs / 1000).toFixed(1);
   if (report.failure) {
     const f = report.failure;

@@ -5,7 +5,7 @@
  */
 import { AppError } from '../errors.js';
 import { mapLimit } from '../util/concurrency.js';
-import type { ApplyOptions } from './apply.js';
+import type { ApplyOptions } from './apply-options.js';
 import { describeFailure } from './exec.js';
 import type { NodeConnection } from './node.js';
 import { type ObservedContainer, parseImages, parsePs } from './observed.js';

@@ -5,7 +5,7 @@
  * targets, then wait for health checks. The first failure ends the node's step, with the exit code and
  * the container's last log lines.
  */
-import type { ApplyOptions } from './apply.js';
+import type { ApplyOptions } from './apply-options.js';
 import { type StepDiff, unconfirmedHealth } from './diff.js';
 import { describeFailure, type ProcessResult } from './exec.js';
 import { waitHealthy } from './health.js';

@@ -5,6 +5,7 @@
  */
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { readTextOr } from '../util/fs.js';
 import type { Recipes } from './recipes.js';
 
 export interface SourceFile {
@@ -16,7 +17,7 @@ export interface SourceFile {
 export async function hostSources(etcApt = '/etc/apt'): Promise<SourceFile[]> {
   const out: SourceFile[] = [];
   const list = join(etcApt, 'sources.list');
-  const text = await readFile(list, 'utf8').catch(() => undefined);
+  const text = await readTextOr(list, undefined);
   if (text !== undefined && /^\s*deb\s/m.test(text)) out.push({ path: list, content: text });
   const dir = join(etcApt, 'sources.list.d');
   const names = (await readdir(dir).catch(() => [] as string[]))

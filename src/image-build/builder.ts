@@ -7,13 +7,15 @@
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AppError, errorMessage } from '../errors.js';
-import { loadCatalogue, shortName } from '../prepare/catalogue.js';
+import { loadCatalogue, shortName } from '../prepare/index.js';
+import { readTextOr } from '../util/fs.js';
 import { candidateVersions, refreshSnapshot } from './apt.js';
 import { bootstrapArgs, hostSources } from './bootstrap.js';
 import { APT_LISTS_MOUNT, renderContainerfile } from './containerfile.js';
 import { hashFiles, stageContext } from './context.js';
 import { versionTag } from './debian-version.js';
 import { DEFAULT_CACHE_DIR } from './defaults.js';
+import type { ImageResult, ImageStatus } from './image-result.js';
 import { imageLabels, type PlannedImage, planKeys, repoNames } from './keys.js';
 import { withLock } from './lock.js';
 import { selectImages } from './plan.js';
@@ -39,19 +41,7 @@ export interface BuildOptions {
   log?: (line: string) => void;
 }
 
-export type ImageStatus = 'cached' | 'built' | 'failed' | 'skipped';
-
-export interface ImageResult {
-  name: string;
-  key: string;
-  status: ImageStatus;
-  seconds: number;
-  id?: string;
-  /** local repository names, each tagged with the build tag and the version tag */
-  names: string[];
-  versionTag?: string;
-  error?: string;
-}
+export type { ImageResult, ImageStatus } from './image-result.js';
 
 export interface BuildSummary {
   images: ImageResult[];
@@ -185,7 +175,7 @@ async function buildSelected(opts: BuildOptions, run: RunContext): Promise<Build
         id = await buildLayer(p, recipes, cache, ids, sources, root);
         status = 'built';
       } catch (e) {
-        const logText = await readFile(join(cache, 'logs', `${p.recipe.name}.log`), 'utf8').catch(() => '');
+        const logText = await readTextOr(join(cache, 'logs', `${p.recipe.name}.log`), '');
         const apt = aptError(logText);
         const pkgs = p.recipe.packages.join(' ') || '(no packages)';
         return {

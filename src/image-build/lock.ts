@@ -4,17 +4,11 @@
  * run's builds are reading. The lock is a file holding the owner's pid; a lock whose process is
  * gone (a killed run) is taken over.
  */
-import { open, readFile, rm } from 'node:fs/promises';
+import { open, rm } from 'node:fs/promises';
 import { AppError } from '../errors.js';
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
+import { readTextOr } from '../util/fs.js';
+import { isAlive } from '../util/process.js';
+import { sleep } from '../util/time.js';
 
 async function tryLock(path: string): Promise<boolean> {
   try {
@@ -24,8 +18,8 @@ async function tryLock(path: string): Promise<boolean> {
     return true;
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-    const pid = Number((await readFile(path, 'utf8').catch(() => '')).trim());
-    if (Number.isInteger(pid) && pid > 0 && alive(pid)) return false;
+    const pid = Number((await readTextOr(path, '')).trim());
+    if (Number.isInteger(pid) && pid > 0 && isAlive(pid)) return false;
     // The owner is gone (or the file is half-written by a dead run): take it over.
     await rm(path, { force: true });
     return tryLock(path);
@@ -42,16 +36,16 @@ export async function withLock<T>(
   let told = false;
   while (!(await tryLock(path))) {
     if (Date.now() > deadline) {
-      const holder = (await readFile(path, 'utf8').catch(() => '?')).trim();
+      const holder = (await readTextOr(path, '?')).trim();
       throw new AppError('TIMEOUT', `another image build (pid ${holder}) still holds ${path}`, {
         hint: 'wait for it to finish, or remove the file if that process is not an image build',
       });
     }
     if (!told) {
-      opts.onWait?.((await readFile(path, 'utf8').catch(() => '?')).trim());
+      opts.onWait?.((await readTextOr(path, '?')).trim());
       told = true;
     }
-    await new Promise((r) => setTimeout(r, opts.pollMs ?? 2000));
+    await sleep(opts.pollMs ?? 2000);
   }
   try {
     return await fn();

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { errorMessage } from '../errors.js';
+import { sleep } from '../util/time.js';
 import { execFile } from './exec.js';
 
 export const KEY_LABEL = 'org.overcloud.build-key';
@@ -57,7 +58,7 @@ async function listImagesJson(args: string[]): Promise<string> {
       return (await execFile('podman', ['images', ...args, '--format', 'json'])).stdout;
     } catch (e) {
       if (attempt >= 5 || !/image not known/.test(errorMessage(e))) throw e;
-      await new Promise((r) => setTimeout(r, 100 * attempt));
+      await sleep(100 * attempt);
     }
   }
 }

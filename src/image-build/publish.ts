@@ -17,16 +17,16 @@ import { join } from 'node:path';
 import { AppError, errorMessage } from '../errors.js';
 import { formatReference, type Reference } from '../oci/reference.js';
 import { blobsOf, RegistrySession } from '../registry/index.js';
-import type { Destinations } from '../upload/destination.js';
-import { executePlan } from '../upload/execute.js';
-import { destinationsFor } from '../upload/index.js';
-import { OciLayoutSource } from '../upload/layout-source.js';
-import { blobKey, type ResolvedImage } from '../upload/model.js';
-import { planUpload } from '../upload/plan.js';
-import { silentProgress } from '../upload/progress.js';
-import { inspectDestinations } from '../upload/resolve.js';
+import {
+  type BlobLocation,
+  copyResolved,
+  type Destinations,
+  destinationsFor,
+  OciLayoutSource,
+  type ResolvedImage,
+} from '../upload/index.js';
 import { type Limiter, limiter } from '../util/concurrency.js';
-import type { ImageResult } from './builder.js';
+import type { ImageResult } from './image-result.js';
 import { withoutRegistry } from './keys.js';
 import { exportToLayout, type StoredImage, tagImage } from './podman.js';
 
@@ -188,7 +188,7 @@ interface PushRun {
 async function exportAndUpload(stale: readonly PushTarget[], run: PushRun): Promise<void> {
   const byImage = new Map<string, PushTarget[]>();
   for (const t of stale) byImage.set(t.image, [...(byImage.get(t.image) ?? []), t]);
-  const known = new Set<string>();
+  const known: BlobLocation[] = [];
   let uploading = Promise.resolve();
   for (const targets of byImage.values()) {
     const resolved = await exportImage(targets, run);
@@ -220,7 +220,7 @@ async function exportImage(targets: readonly PushTarget[], run: PushRun): Promis
       root: m.raw,
       images: [{ raw: m.raw, blobs: blobsOf(m.manifest) }],
       isIndex: false,
-      blobs: layout,
+      layout: run.dir,
     }));
   } catch (e) {
     for (const t of targets) run.failures.push(`${destName(t)}: exporting ${local}: ${errorMessage(e)}`);
@@ -229,21 +229,16 @@ async function exportImage(targets: readonly PushTarget[], run: PushRun): Promis
 }
 
 /** uploadImage runs the upload stages for one image's targets and records what happened. */
-async function uploadImage(resolved: ResolvedImage[], known: Set<string>, run: PushRun): Promise<void> {
+async function uploadImage(resolved: ResolvedImage[], known: BlobLocation[], run: PushRun): Promise<void> {
   if (resolved.length === 0) return;
   const { session, summary } = run;
   try {
-    const dest = await inspectDestinations(session, resolved, run.lookups, undefined, run.dest);
-    const plan = planUpload(resolved, { tags: dest.tags, blobs: new Set([...dest.blobs, ...known]) });
-    const result = await executePlan(
-      session,
-      plan,
-      limiter(run.parallel),
-      silentProgress,
-      limiter(16),
-      {},
-      run.dest,
-    );
+    const { plan, result } = await copyResolved(session, resolved, {
+      dest: run.dest,
+      parallel: run.parallel,
+      lookups: run.lookups,
+      known,
+    });
     result.images.forEach((o, i) => {
       if (o.status === 'failed') {
         run.failures.push(`${o.target}: ${o.error ?? 'failed'}`);
@@ -251,7 +246,7 @@ async function uploadImage(resolved: ResolvedImage[], known: Set<string>, run: P
       }
       const t = resolved[i]?.task.target;
       for (const b of resolved[i]?.images[0]?.blobs ?? []) {
-        if (t) known.add(blobKey(t.registry, t.repository, b.digest));
+        if (t) known.push({ host: t.registry, repository: t.repository, digest: b.digest });
       }
       if (o.status === 'present') summary.current++;
       else {

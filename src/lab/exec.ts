@@ -9,6 +9,8 @@ import { spawn } from 'node:child_process';
 import { openSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { AppError } from '../errors.js';
+import { isAlive } from '../util/process.js';
+import { sleep } from '../util/time.js';
 
 export interface CmdResult {
   code: number;
@@ -108,14 +110,7 @@ export async function aliveWith(pid: number, marker: string): Promise<boolean> {
 
 /** killAndWait sends SIGTERM, then SIGKILL after graceMs, and waits until the pid is gone. */
 export async function killAndWait(pid: number, graceMs = 5000): Promise<void> {
-  const gone = (): boolean => {
-    try {
-      process.kill(pid, 0);
-      return false;
-    } catch {
-      return true;
-    }
-  };
+  const gone = (): boolean => !isAlive(pid);
   try {
     process.kill(pid, 'SIGTERM');
   } catch {
@@ -133,9 +128,7 @@ export async function killAndWait(pid: number, graceMs = 5000): Promise<void> {
   }
 }
 
-export function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
+export { sleep };
 
 /** waitUntil polls fn until it returns true, or throws LAB_FAILED naming `what` after timeoutMs. */
 export async function waitUntil(fn: () => Promise<boolean>, what: string, timeoutMs = 20_000): Promise<void> {

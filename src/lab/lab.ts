@@ -7,11 +7,12 @@
  */
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { AppError } from '../errors.js';
 import { writeFileAtomic } from '../util/atomic.js';
-import { packageRoot } from '../util/paths.js';
+import { readTextOr } from '../util/fs.js';
+import { freePort } from '../util/net.js';
+import { cliCommand } from '../util/paths.js';
 import type { QuickstartConfig } from './config.js';
 import { aliveWith, cmd, daemon, inNet, killAndWait, must, waitUntil } from './exec.js';
 import type { PlannedNode, Topology } from './topology.js';
@@ -73,9 +74,12 @@ export function labPaths(config: QuickstartConfig): LabPaths {
 }
 
 export async function loadState(paths: LabPaths): Promise<LabState | undefined> {
+  const text = await readTextOr(paths.stateFile, undefined);
+  if (text === undefined) return undefined;
   try {
-    return JSON.parse(await readFile(paths.stateFile, 'utf8')) as LabState;
+    return JSON.parse(text) as LabState;
   } catch {
+    // A torn write from a killed run: the lab stage rebuilds the state from what it finds.
     return undefined;
   }
 }
@@ -156,7 +160,7 @@ export function nodeEnv(paths: LabPaths, n: PlannedNode): Record<string, string>
 }
 
 async function writeIfChanged(path: string, content: string, mode = 0o644): Promise<boolean> {
-  const old = await readFile(path, 'utf8').catch(() => undefined);
+  const old = await readTextOr(path, undefined);
   if (old === content) return false;
   await writeFile(path, content, { mode });
   return true;
@@ -168,7 +172,7 @@ async function nodeFiles(paths: LabPaths, n: PlannedNode, config: QuickstartConf
   for (const sub of ['storage', 'tmp', 'networks', ...config.lab.nodeDirs.map((x) => fsDir(x))])
     await mkdir(join(d, sub), { recursive: true });
   await mkdir(run, { recursive: true });
-  const base = await readFile('/etc/containers/containers.conf', 'utf8').catch(() => '[engine]\n');
+  const base = await readTextOr('/etc/containers/containers.conf', '[engine]\n');
   // CONTAINERS_CONF replaces the system file, so keep its runtime, cgroup and ulimit settings and
   // add a private tmp dir (recorded in the node's database on first use) and network folder.
   const engine = /^\[engine\]$/m.test(base) ? base : `${base}\n[engine]\n`;
@@ -238,18 +242,6 @@ export function sshArgs(paths: LabPaths): string[] {
     '-o',
     'ConnectTimeout=5',
   ];
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const addr = s.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 export interface UpResult {
@@ -422,13 +414,7 @@ export async function ensureRegistries(
   const upstreamLoopback = `127.0.0.1:${state.upstreamPort}`;
   await mkdir(paths.upstreamRoot, { recursive: true });
   await mkdir(paths.undercloudRegistryRoot, { recursive: true });
-  const cli = [
-    process.execPath,
-    join(packageRoot(), 'dist', 'src', 'cli', 'run.js'),
-    'registry',
-    'serve',
-    '--quiet',
-  ];
+  const cli = [...cliCommand(), 'registry', 'serve', '--quiet'];
   const wanted: { key: string; argv: string[]; marker: string; probe: string[] }[] = [
     {
       // Docker Hub's stand-in: image build pushes here from this machine (loopback only)...

@@ -18,10 +18,11 @@
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { closeSync, constants, ftruncateSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, constants, ftruncateSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { AppError } from '../errors.js';
-import type { QuickstartConfig } from '../lab/config.js';
+import type { QuickstartConfig } from '../lab/index.js';
+import { readTextOrSync } from '../util/fs.js';
 
 /** Where the lock files live: /run/lock is a tmpfs, so a reboot starts with none. */
 export const LOCK_DIR = '/run/lock/overcloud-quickstart';
@@ -44,12 +45,8 @@ export function lockFiles(config: QuickstartConfig, dir = LOCK_DIR): string[] {
 
 /** holderOf reads what the holder wrote: `pid=N config=PATH since=ISO` (empty while it starts). */
 export function holderOf(file: string): { pid?: number; text: string } {
-  let text = '';
-  try {
-    text = readFileSync(file, 'utf8').trim();
-  } catch {
-    // vanished or unreadable: the message says "unknown"
-  }
+  // Vanished: the message says "unknown".
+  const text = readTextOrSync(file, '').trim();
   const m = /pid=(\d+)/.exec(text);
   return m ? { pid: Number(m[1]), text } : { text };
 }

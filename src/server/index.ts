@@ -18,8 +18,10 @@ import { DEFAULT_LISTEN } from './defaults.js';
 import { FsStore } from './storage/fs.js';
 import { UploadStore } from './storage/uploads.js';
 
+export { announcedStores, REGISTRY_ID_HEADER, type StoreRecord } from './announce.js';
 export { DEFAULT_GRACE_MS, DEFAULT_LISTEN, DEFAULT_ROOT, DEFAULT_UPLOAD_MAX_AGE_MS } from './defaults.js';
 export { collectGarbage, type GcOptions, type GcReport } from './gc.js';
+export { type LocalStore, openLocalStore } from './local-store.js';
 
 export const MAX_MANIFEST_SIZE = 4 * 1024 * 1024;
 export const DEFAULT_MAX_BLOB_SIZE = 64 * 1024 * 1024 * 1024;

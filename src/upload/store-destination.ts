@@ -12,77 +12,25 @@
  * announced a store (server/announce.ts) and the host, asked over HTTP, answers with that
  * registry's id.
  */
-import { randomUUID } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
-import { access, constants, rm, stat } from 'node:fs/promises';
+import { access, constants } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { AppError } from '../errors.js';
-import type { Descriptor } from '../oci/descriptor.js';
-import type { Digest } from '../oci/digest.js';
-import type { RawManifest, RegistrySession } from '../registry/index.js';
-import { acceptManifest } from '../server/accept-manifest.js';
-import { announcedStores, REGISTRY_ID_HEADER } from '../server/announce.js';
-import { checkName, parseManifestRef } from '../server/names.js';
-import { FsStore } from '../server/storage/fs.js';
+import type { RegistrySession } from '../registry/index.js';
+import { announcedStores, type LocalStore, openLocalStore, REGISTRY_ID_HEADER } from '../server/index.js';
 import type { Destination } from './destination.js';
 
-/** storeDestination writes into the store at `root`, which the registry at `host` serves. */
-export function storeDestination(host: string, store: FsStore): Destination {
+/** storeDestination writes into a local store, which the registry at `host` serves. */
+export function storeDestination(host: string, store: LocalStore): Destination {
   return {
     host,
-    async headManifest(repo, reference) {
-      const name = checkName(repo);
-      const ref = parseManifestRef(reference);
-      const digest = ref.digest ?? (await store.resolveTag(name, ref.tag));
-      const m = digest === undefined ? undefined : await store.getManifest(name, digest);
-      return m && { mediaType: m.mediaType, digest: m.digest, size: m.body.length };
-    },
-    async blobExists(repo, desc) {
-      const size = await store.linkedBlobSize(checkName(repo), desc.digest);
-      if (size !== desc.size) return false;
-      // As a HEAD does on the server: gc's grace period starts again for a blob about to be used.
-      await store.touchBlob(desc.digest);
-      return true;
-    },
-    async pushBlob(repo: string, desc: Descriptor, body: Readable) {
-      const name = checkName(repo);
-      const tmp = join(store.uploadsDir, `direct-${randomUUID()}`);
-      try {
-        // The stream fails before its last chunk when the digest or size is wrong, so a bad
-        // blob never completes this file; the size is checked again before the rename.
-        await pipeline(body, createWriteStream(tmp, { flags: 'wx', highWaterMark: 1 << 20 }));
-        const { size } = await stat(tmp);
-        if (size !== desc.size) {
-          throw new AppError(
-            'SIZE_MISMATCH',
-            `blob ${desc.digest}: got ${size} bytes, expected ${desc.size}`,
-          );
-        }
-        await store.commitBlob(tmp, desc.digest);
-      } catch (e) {
-        await rm(tmp, { force: true });
-        throw e;
-      }
-      await store.linkBlob(name, desc.digest);
-    },
-    async mountBlob(repo: string, digest: Digest, from: string) {
-      if ((await store.linkedBlobSize(checkName(from), digest)) === undefined) return false;
-      await store.touchBlob(digest);
-      await store.linkBlob(checkName(repo), digest);
-      return true;
-    },
-    async putManifest(repo: string, reference: string, raw: RawManifest) {
-      const stored = await acceptManifest(
-        store,
-        checkName(repo),
-        parseManifestRef(reference),
-        raw.bytes,
-        raw.mediaType,
-      );
-      if (stored.digest !== raw.digest) {
-        throw new AppError('DIGEST_MISMATCH', `manifest ${raw.digest} was stored as ${stored.digest}`);
+    headManifest: (repo, reference) => store.headManifest(repo, reference),
+    blobExists: (repo, desc) => store.blobExists(repo, desc),
+    pushBlob: (repo, desc, body) => store.writeBlob(repo, desc, body),
+    mountBlob: (repo, digest, from) => store.mountBlob(repo, digest, from),
+    async putManifest(repo, reference, raw) {
+      const digest = await store.putManifest(repo, reference, raw.bytes, raw.mediaType);
+      if (digest !== raw.digest) {
+        throw new AppError('DIGEST_MISMATCH', `manifest ${raw.digest} was stored as ${digest}`);
       }
     },
   };
@@ -123,7 +71,7 @@ export async function localStores(
       } catch {
         return;
       }
-      out.set(host, { destination: storeDestination(host, new FsStore(record.root)), root: record.root });
+      out.set(host, { destination: storeDestination(host, openLocalStore(record.root)), root: record.root });
     }),
   );
   return out;

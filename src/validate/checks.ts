@@ -8,6 +8,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AppError } from '../errors.js';
+import { sleep } from '../util/time.js';
 import type { OpenStackClient } from './openstack.js';
 import type { ServiceMap } from './overcloudrc.js';
 
@@ -82,7 +83,7 @@ async function poll<T>(what: string, timeoutMs: number, fn: () => Promise<T | un
     if (Date.now() > deadline)
       return fail(`${what} not reached in ${timeoutMs / 1000} s${last ? `: ${last}` : ''}`);
     // Each poll is an openstack client start (1-2 s): a short pause is enough between two.
-    await new Promise((r) => setTimeout(r, 500));
+    await sleep(500);
   }
 }
 

@@ -8,10 +8,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { spawnRunner } from '../deploy/exec.js';
-import { connectAll } from '../deploy/node.js';
-import { containerLogs, listContainers } from '../deploy/ops.js';
-import { loadRecord } from '../deploy/record.js';
+import { connectAll, containerLogs, listContainers, loadRecord, spawnRunner } from '../deploy/index.js';
 import { AppError, errorMessage } from '../errors.js';
 import { limiter } from '../util/concurrency.js';
 import { CATALOGUE_TYPES, type Check, type CheckContext, cleanup, selectChecks } from './checks.js';

@@ -7,6 +7,7 @@
  */
 import { spawn } from 'node:child_process';
 import { AppError } from '../errors.js';
+import { sleep } from '../util/time.js';
 import { clientPython, Runner } from './openstack-runner.js';
 
 /** Runner processes: validate runs three checks at once (see index.ts). */
@@ -143,7 +144,7 @@ export function openstackClient(rc: Record<string, string>, binary = 'openstack'
         return await once(args, timeoutMs);
       } catch (e) {
         if (!(e instanceof AppError && UNAVAILABLE.test(e.message)) || Date.now() > deadline) throw e;
-        await new Promise((r) => setTimeout(r, 1000));
+        await sleep(1000);
       }
     }
   };

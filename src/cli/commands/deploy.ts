@@ -8,7 +8,7 @@ import { AppError } from '../../errors.js';
 
 // The deploy engine (Heat model, zod, yaml) loads only when a command runs, not at every start of the CLI.
 const deployModules = async () => {
-  const [exec, node, ops, record, run, paths, overcloudrc] = await Promise.all([
+  const [exec, node, ops, record, run, paths, overcloudrc, reportDoc] = await Promise.all([
     import('../../deploy/exec.js'),
     import('../../deploy/node.js'),
     import('../../deploy/ops.js'),
@@ -16,8 +16,9 @@ const deployModules = async () => {
     import('../../deploy/run.js'),
     import('../../util/paths.js'),
     import('../../validate/overcloudrc.js'),
+    import('../../deploy/report-doc.js'),
   ]);
-  return { ...exec, ...node, ...ops, ...record, ...run, ...paths, ...overcloudrc };
+  return { ...exec, ...node, ...ops, ...record, ...run, ...paths, ...overcloudrc, ...reportDoc };
 };
 
 interface DeployFlags {
@@ -34,11 +35,16 @@ interface DeployFlags {
   configDownloadOnly?: boolean;
   outputDir?: string;
   nodeCommand?: string;
+  json?: boolean;
 }
 
 const collect = (v: string, acc: string[]): string[] => [...acc, v];
 const out = (line: string): void => {
   process.stdout.write(`${line}\n`);
+};
+/** With --json, stdout holds the JSON document only: the progress lines go to stderr. */
+const err = (line: string): void => {
+  process.stderr.write(`${line}\n`);
 };
 
 /** registerDeploy adds `deploy` and `debug print-cmd` to the program. */
@@ -53,6 +59,10 @@ export function registerDeploy(program: Command): void {
     .option('--stack <name>', 'stack name (passwords and the last deploy are kept per stack)', 'overcloud')
     .option('--state-dir <dir>', 'where the stack keeps passwords.yaml and last-deploy.json')
     .option('--dry-run', 'print per node and step what would be created, replaced or removed; change nothing')
+    .option(
+      '--json',
+      'print the plan and its outcome (per node and step: the actions, why) as JSON on stdout; progress goes to stderr',
+    )
     .option('--health-timeout <seconds>', 'how long a new container may take to become healthy', '120')
     .option(
       '--pull <policy>',
@@ -80,7 +90,9 @@ export function registerDeploy(program: Command): void {
         throw new AppError('USAGE', "--dry-run goes without --config-download (it is the SSH engine's diff)");
       if (!ansible && (flags.outputDir !== undefined || flags.nodeCommand !== undefined))
         throw new AppError('USAGE', '--output-dir and --node-command go with --config-download');
-      const { runDeploy, spawnRunner, stateDir, templatesPath, writeDeployOutputs } = await deployModules();
+      const { deployReportDoc, runDeploy, spawnRunner, stateDir, templatesPath, writeDeployOutputs } =
+        await deployModules();
+      const say = flags.json ? err : out;
       const result = await runDeploy(
         {
           templatesDir: typeof flags.templates === 'string' ? flags.templates : templatesPath(),
@@ -93,7 +105,7 @@ export function registerDeploy(program: Command): void {
           healthTimeoutMs: Number(flags.healthTimeout) * 1000,
           pull: flags.pull,
           concurrency: 16,
-          out,
+          out: say,
           driver: ansible ? 'ansible' : 'ssh',
           ...(flags.outputDir === undefined ? {} : { outputDir: flags.outputDir }),
           ...(flags.nodeCommand === undefined
@@ -106,7 +118,16 @@ export function registerDeploy(program: Command): void {
       // overcloudrc and services.json next to the passwords: the operator's and validate's inputs.
       if (flags.dryRun !== true) {
         const dir = stateDir(flags.stack, flags.stateDir);
-        for (const f of await writeDeployOutputs(dir, result.plan, flags.stack)) out(`[wrote] ${f}`);
+        for (const f of await writeDeployOutputs(dir, result.plan, flags.stack)) say(`[wrote] ${f}`);
+      }
+      if (flags.json) {
+        const doc = deployReportDoc(result.plan, result.report, {
+          stack: flags.stack,
+          dryRun: flags.dryRun === true,
+          driver: ansible ? 'ansible' : 'ssh',
+          durationMs: result.durationMs,
+        });
+        out(JSON.stringify(doc, null, 2));
       }
     });
 

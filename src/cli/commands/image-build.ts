@@ -31,6 +31,7 @@ interface BuildFlags {
   listImages?: boolean;
   listDependencies?: boolean;
   templateOverride?: string;
+  json?: boolean;
 }
 
 const err = (line: string): void => {
@@ -63,9 +64,16 @@ async function build(regexes: string[], flags: BuildFlags): Promise<void> {
   for (const img of summary.images) {
     if (img.error !== undefined) err(`${img.name}: ${img.status}: ${img.error}`);
   }
-  process.stdout.write(
-    `built ${count('built')}, unchanged ${count('cached')}, failed ${count('failed')}, skipped ${count('skipped')} in ${summary.seconds.toFixed(1)} s\n`,
-  );
+  const line = `built ${count('built')}, unchanged ${count('cached')}, failed ${count('failed')}, skipped ${count('skipped')} in ${summary.seconds.toFixed(1)} s`;
+  if (flags.json) {
+    const counts = {
+      built: count('built'),
+      unchanged: count('cached'),
+      failed: count('failed'),
+      skipped: count('skipped'),
+    };
+    process.stdout.write(`${JSON.stringify({ ...counts, ...summary }, null, 2)}\n`);
+  } else process.stdout.write(`${line}\n`);
   if (count('failed') + count('skipped') > 0) {
     throw new AppError(
       'IMAGE_BUILD_FAILED',
@@ -141,6 +149,7 @@ export function registerImageBuild(image: Command): void {
     .option('--recipes <file>', 'image recipes (default: the shipped templates/images/images.yaml)')
     .option('--catalogue <file>', 'image catalogue (default: the shipped one)')
     .option('--cache-dir <dir>', 'build cache: apt lists, logs, contexts', DEFAULT_CACHE_DIR)
+    .option('--json', 'print the summary (counts, each image, the push) as JSON on stdout')
     .exitOverride()
     .action(build);
 }

@@ -15,6 +15,7 @@ interface ValidateFlags {
   rc?: string;
   only?: string;
   logLines: string;
+  json?: boolean;
 }
 
 export function registerValidate(program: Command): void {
@@ -31,6 +32,7 @@ export function registerValidate(program: Command): void {
       `comma-separated checks (default: those of the deployed services): ${CHECKS.map((c) => c.name).join(', ')}`,
     )
     .option('--log-lines <n>', 'container log lines shown for a failed check', '20')
+    .option('--json', 'print the results as JSON on stdout (the per-check lines go to stderr)')
     .exitOverride()
     .action(async (flags: ValidateFlags) => {
       if (!/^\d+$/.test(flags.logLines)) throw new AppError('USAGE', '--log-lines must be a whole number');
@@ -38,7 +40,7 @@ export function registerValidate(program: Command): void {
         import('../../deploy/record.js'),
         import('../../validate/index.js'),
       ]);
-      await runValidate({
+      const result = await runValidate({
         stateDir: stateDir(flags.stack, flags.stateDir),
         rcFile: flags.rc,
         only: flags.only
@@ -46,7 +48,13 @@ export function registerValidate(program: Command): void {
           .map((s) => s.trim())
           .filter(Boolean),
         logLines: Number(flags.logLines),
-        out: (l) => process.stdout.write(`${l}\n`),
+        out: (l) => (flags.json ? process.stderr : process.stdout).write(`${l}\n`),
       });
+      if (flags.json) {
+        const passed = result.results.filter((r) => r.ok).length;
+        process.stdout.write(
+          `${JSON.stringify({ passed, total: result.results.length, seconds: result.seconds, checks: result.results }, null, 2)}\n`,
+        );
+      }
     });
 }
