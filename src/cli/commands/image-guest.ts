@@ -31,6 +31,32 @@ async function buildGuest(flags: BuildGuestFlags): Promise<void> {
   );
 }
 
+interface DetectFlags {
+  timeout: string;
+  device: string;
+  cacheDir: string;
+}
+
+async function detect(flags: DetectFlags): Promise<void> {
+  const seconds = Number(flags.timeout);
+  if (!Number.isFinite(seconds) || seconds <= 0)
+    throw new AppError('USAGE', '--timeout must be a positive number of seconds');
+  const [{ buildGuestImage }, { detectVirtType }] = await Promise.all([
+    import('../../build/guest/build.js'),
+    import('../../build/guest/virt-type.js'),
+  ]);
+  const say = (line: string): void => {
+    process.stderr.write(`overcloud image detect-virt-type: ${line}\n`);
+  };
+  const guest = await buildGuestImage({ cacheDir: flags.cacheDir, format: 'raw', log: say });
+  const d = await detectVirtType(
+    { kernel: guest.kernel, initramfs: guest.initramfs, timeoutMs: seconds * 1000 },
+    flags.device,
+  );
+  say(`${d.virtType}: ${d.reason}`);
+  process.stdout.write(`${d.virtType}\n`);
+}
+
 /** registerImageGuest adds `build-guest` and `detect-virt-type` under `overcloud image`. */
 export function registerImageGuest(image: Command): void {
   image
@@ -44,4 +70,14 @@ export function registerImageGuest(image: Command): void {
     .option('--cache-dir <dir>', 'build cache (the guest build uses <dir>/guest)', DEFAULT_CACHE_DIR)
     .exitOverride()
     .action(buildGuest);
+  image
+    .command('detect-virt-type')
+    .description(
+      'print kvm or qemu: kvm only if a test boot of the guest kernel with -accel kvm reaches userland',
+    )
+    .option('--timeout <seconds>', 'how long the kvm test boot may take', '10')
+    .option('--device <path>', 'the KVM device', '/dev/kvm')
+    .option('--cache-dir <dir>', 'build cache of the guest image it boots', DEFAULT_CACHE_DIR)
+    .exitOverride()
+    .action(detect);
 }
