@@ -1,12 +1,13 @@
 // Unit tests of the guest image's pure parts: the initramfs archive (order, layout, bytes), the MBR,
 // the cache key, module ordering, package names, the recipe, and the KVM probe's command line.
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { sourceDateEpoch } from '../../src/build/guest/build.js';
 import { type CpioEntry, cpioStream, orderEntries } from '../../src/build/guest/cpio.js';
+import { elfNeeded, missingLibraries } from '../../src/build/guest/elf.js';
 import { guestKey } from '../../src/build/guest/key.js';
 import { chs, mbrSector } from '../../src/build/guest/mbr.js';
 import { loadOrder, modinfoDepends } from '../../src/build/guest/modules.js';
@@ -321,5 +322,27 @@ describe('KVM detection', () => {
     );
     assert.equal(d.virtType, 'qemu');
     assert.match(d.reason, /\/nonexistent\/kvm is absent/);
+  });
+});
+
+describe('guest libraries (ELF DT_NEEDED)', () => {
+  it("reads a dynamic program's needs and says undefined for a non-ELF file", async () => {
+    const needs = elfNeeded(await readFile(process.execPath));
+    assert.ok(needs?.includes('libc.so.6'), `node needs libc.so.6: ${needs}`);
+    assert.equal(elfNeeded(Buffer.from('#!/bin/sh\necho hi\n')), undefined);
+  });
+
+  it('names each program whose library no loader folder provides', () => {
+    const files = new Map<string, string[] | undefined>([
+      ['usr/sbin/dropbear', ['libtomcrypt.so.1', 'libc.so.6']],
+      ['usr/lib/x86_64-linux-gnu/libtomcrypt.so.1', ['libgmp.so.10', 'libc.so.6']],
+      ['lib/x86_64-linux-gnu/libc.so.6', ['ld-linux-x86-64.so.2']],
+      ['lib64/ld-linux-x86-64.so.2', []],
+      ['bin/busybox', []],
+      ['etc/libgmp.so.10', undefined],
+    ]);
+    assert.deepEqual(missingLibraries(files), ['usr/lib/x86_64-linux-gnu/libtomcrypt.so.1: libgmp.so.10']);
+    files.set('usr/lib/x86_64-linux-gnu/libgmp.so.10', ['libc.so.6']);
+    assert.deepEqual(missingLibraries(files), []);
   });
 });

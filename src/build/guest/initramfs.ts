@@ -5,12 +5,14 @@
  * mount points. Written as a stream; reproducible (see cpio.ts; gzip's header carries no time).
  */
 import { createWriteStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
+import { AppError } from '../../errors.js';
 import type { CpioEntry } from './cpio.js';
 import { cpioStream } from './cpio.js';
+import { elfNeeded, missingLibraries } from './elf.js';
 import type { ModuleFile } from './modules.js';
 import { packageFile } from './packages.js';
 import type { GuestRecipe } from './recipe.js';
@@ -44,10 +46,12 @@ export async function initramfsEntries(
       source: t.bytes,
     });
   }
+  const needs = new Map<string, string[] | undefined>();
   for (const f of recipe.files) {
     const root = unpacked[f.package];
     if (root === undefined) throw new Error(`package ${f.package} was not unpacked`);
     const found = await packageFile(root, f.path);
+    needs.set(f.to ?? f.path, elfNeeded(await readFile(found.abs)));
     entries.push({
       path: f.to ?? f.path,
       kind: 'file',
@@ -56,6 +60,15 @@ export async function initramfsEntries(
       source: found.abs,
     });
   }
+  const missing = missingLibraries(needs);
+  if (missing.length > 0)
+    throw new AppError(
+      'RECIPE_INVALID',
+      `${recipe.path}: the guest's programs need libraries no recipe file provides: ${missing.join(', ')}`,
+      {
+        hint: 'add the package and the library path to `files` in the guest recipe',
+      },
+    );
   for (const m of modules) {
     const { size } = await stat(m.abs);
     entries.push({ path: `lib/modules/${m.name}.ko`, kind: 'file', mode: 0o644, size, source: m.abs });
