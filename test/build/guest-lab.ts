@@ -1,8 +1,8 @@
 /**
  * @module test/build/guest-lab
  * ROOT-ONLY. A network namespace for booting the guest image under QEMU: a bridge with the
- * gateway address and 169.254.169.254, a tap for the guest, busybox udhcpd (a static lease for the
- * guest's MAC) and busybox httpd serving OpenStack-format metadata (meta_data.json with an SSH key
+ * gateway address and 169.254.169.254, two taps for guests, busybox udhcpd (a static lease per
+ * guest MAC) and busybox httpd serving OpenStack-format metadata (meta_data.json with an SSH key
  * and a hostname). The subnet 10.239.X.0/24 gets an `unreachable` route in the root namespace
  * before any address exists; namespaces are entered with `nsenter --net=`. `down` removes
  * everything (processes, namespace, route, files), also after failures.
@@ -14,13 +14,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { run, runStatus } from '../support/exec.js';
 
+export interface LabGuest {
+  ip: string;
+  mac: string;
+  tap: string;
+}
+
 export interface GuestLab {
   ns: string;
   dir: string;
   gateway: string;
-  guestIp: string;
-  guestMac: string;
-  tap: string;
+  /** two guest slots: a tap on the bridge and a static DHCP lease each */
+  guests: [LabGuest, LabGuest];
   /** the private key whose public half the metadata serves */
   keyFile: string;
   /** the hostname the metadata serves */
@@ -56,9 +61,10 @@ export async function startGuestLab(): Promise<GuestLab> {
     ns,
     dir,
     gateway: `${prefix}.1`,
-    guestIp: `${prefix}.10`,
-    guestMac: '52:54:00:6f:63:01',
-    tap: 'tap0',
+    guests: [
+      { ip: `${prefix}.10`, mac: '52:54:00:6f:63:01', tap: 'tap0' },
+      { ip: `${prefix}.11`, mac: '52:54:00:6f:63:02', tap: 'tap1' },
+    ],
     keyFile: join(dir, 'id_ed25519'),
     hostname: `guest-${process.pid}.novalocal`,
     nsArgv,
@@ -98,11 +104,13 @@ export async function startGuestLab(): Promise<GuestLab> {
     await ip(['addr', 'add', `${lab.gateway}/24`, 'dev', 'br0']);
     await ip(['addr', 'add', '169.254.169.254/32', 'dev', 'br0']);
     await ip(['link', 'set', 'br0', 'up']);
-    await ip(['tuntap', 'add', 'dev', lab.tap, 'mode', 'tap']);
-    await ip(['link', 'set', lab.tap, 'master', 'br0']);
-    await ip(['link', 'set', lab.tap, 'up']);
+    for (const g of lab.guests) {
+      await ip(['tuntap', 'add', 'dev', g.tap, 'mode', 'tap']);
+      await ip(['link', 'set', g.tap, 'master', 'br0']);
+      await ip(['link', 'set', g.tap, 'up']);
+    }
     await run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'guest-test', '-f', lab.keyFile]);
-    await writeMetadata(lab);
+    await writeMetadata(lab, join(dir, 'metadata'), lab.hostname);
     await writeFile(join(dir, 'leases'), '');
     await writeFile(
       join(dir, 'udhcpd.conf'),
@@ -112,7 +120,7 @@ export async function startGuestLab(): Promise<GuestLab> {
         'interface br0',
         `lease_file ${join(dir, 'leases')}`,
         `pidfile ${join(dir, 'udhcpd.pid')}`,
-        `static_lease ${lab.guestMac} ${lab.guestIp}`,
+        ...lab.guests.map((g) => `static_lease ${g.mac} ${g.ip}`),
         'option subnet 255.255.255.0',
         `option router ${lab.gateway}`,
         'option lease 3600',
@@ -137,17 +145,20 @@ export async function startGuestLab(): Promise<GuestLab> {
   }
 }
 
-/** writeMetadata writes openstack/latest/meta_data.json as Nova's metadata API serves it. */
-async function writeMetadata(lab: GuestLab): Promise<void> {
-  const latest = join(lab.dir, 'metadata', 'openstack', 'latest');
+/**
+ * writeMetadata writes <root>/openstack/latest/meta_data.json as Nova's metadata API serves it and
+ * as a config drive holds it.
+ */
+export async function writeMetadata(lab: GuestLab, root: string, hostname: string): Promise<void> {
+  const latest = join(root, 'openstack', 'latest');
   await mkdir(latest, { recursive: true });
   const publicKey = (await readFile(`${lab.keyFile}.pub`, 'utf8')).trim();
-  const name = lab.hostname.split('.')[0] as string;
+  const name = hostname.split('.')[0] as string;
   const meta = {
     uuid: '6f636775-6573-7400-0000-000000000001',
     public_keys: { 'guest-test': `${publicKey}\n` },
     keys: [{ name: 'guest-test', type: 'ssh', data: `${publicKey}\n` }],
-    hostname: lab.hostname,
+    hostname,
     name,
     launch_index: 0,
     availability_zone: 'nova',
