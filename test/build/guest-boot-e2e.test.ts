@@ -109,6 +109,8 @@ async function checkGuest(
   deadline: number,
 ): Promise<void> {
   const text = await waitForConsole(boot.consoleLog, MARKERS, deadline, boot.qemu);
+  for (const line of text.split('\n').filter((l) => l.startsWith('overcloud-guest:')))
+    console.log(`# ${guest.tap}: ${line.trim()}`);
   assert.match(text, new RegExp(`overcloud-guest: network up eth0 ${guest.ip.replace(/\./g, '\\.')}/24`));
   const short = hostname.split('.')[0] as string;
   assert.match(
