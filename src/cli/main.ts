@@ -9,6 +9,7 @@ import { registerContainer } from './commands/container.js';
 import { registerContainerImage } from './commands/container-image.js';
 import { registerDeploy } from './commands/deploy.js';
 import { registerImageBuild } from './commands/image-build.js';
+import { registerImageGuest } from './commands/image-guest.js';
 import { registerPaunch } from './commands/paunch.js';
 import { registerQuickstart } from './commands/quickstart.js';
 import { registerRegistry } from './commands/registry.js';
@@ -28,7 +29,12 @@ export function buildProgram(): Command {
     .exitOverride();
   registerContainerImage(image);
   registerContainer(container);
-  registerImageBuild(program.command('image').description('build container images').exitOverride());
+  const imageCommand = program
+    .command('image')
+    .description('build container images and the guest image')
+    .exitOverride();
+  registerImageBuild(imageCommand);
+  registerImageGuest(imageCommand);
   registerDeploy(program);
   registerPaunch(program);
   registerQuickstart(program);

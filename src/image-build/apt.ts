@@ -17,7 +17,8 @@ export interface AptSnapshot {
   hash: string;
 }
 
-function aptOptions(root: string): string[] {
+/** aptOptions points apt at a private lists and cache folder under `root`. */
+export function aptOptions(root: string): string[] {
   return [
     '-o',
     `Dir::State::Lists=${join(root, 'lists')}`,
