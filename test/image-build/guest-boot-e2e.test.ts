@@ -10,8 +10,8 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { DEFAULT_CACHE_DIR } from '../../src/build/defaults.js';
-import { buildGuestImage } from '../../src/build/guest/build.js';
+import { DEFAULT_CACHE_DIR } from '../../src/image-build/defaults.js';
+import { buildGuestImage } from '../../src/image-build/guest/build.js';
 import { run, runStatus } from '../support/exec.js';
 import { type GuestLab, type LabGuest, startGuestLab, writeMetadata } from './guest-lab.js';
 

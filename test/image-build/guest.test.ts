@@ -5,15 +5,15 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { sourceDateEpoch } from '../../src/build/guest/build.js';
-import { type CpioEntry, cpioStream, orderEntries } from '../../src/build/guest/cpio.js';
-import { elfNeeded, missingLibraries } from '../../src/build/guest/elf.js';
-import { guestKey } from '../../src/build/guest/key.js';
-import { chs, mbrSector } from '../../src/build/guest/mbr.js';
-import { loadOrder, modinfoDepends } from '../../src/build/guest/modules.js';
-import { debFileName, kernelDependency } from '../../src/build/guest/packages.js';
-import { type GuestRecipe, loadGuestRecipe } from '../../src/build/guest/recipe.js';
-import { detectVirtType, probeArgs } from '../../src/build/guest/virt-type.js';
+import { sourceDateEpoch } from '../../src/image-build/guest/build.js';
+import { type CpioEntry, cpioStream, orderEntries } from '../../src/image-build/guest/cpio.js';
+import { elfNeeded, missingLibraries } from '../../src/image-build/guest/elf.js';
+import { guestKey } from '../../src/image-build/guest/key.js';
+import { chs, mbrSector } from '../../src/image-build/guest/mbr.js';
+import { loadOrder, modinfoDepends } from '../../src/image-build/guest/modules.js';
+import { debFileName, kernelDependency } from '../../src/image-build/guest/packages.js';
+import { type GuestRecipe, loadGuestRecipe } from '../../src/image-build/guest/recipe.js';
+import { detectVirtType, probeArgs } from '../../src/image-build/guest/virt-type.js';
 
 async function archive(entries: CpioEntry[], mtime = 1704067200): Promise<Buffer> {
   const parts: Buffer[] = [];

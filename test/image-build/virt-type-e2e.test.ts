@@ -7,9 +7,9 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { DEFAULT_CACHE_DIR } from '../../src/build/defaults.js';
-import { buildGuestImage } from '../../src/build/guest/build.js';
-import { probeBoot } from '../../src/build/guest/virt-type.js';
+import { DEFAULT_CACHE_DIR } from '../../src/image-build/defaults.js';
+import { buildGuestImage } from '../../src/image-build/guest/build.js';
+import { probeBoot } from '../../src/image-build/guest/virt-type.js';
 import { packageRoot } from '../../src/util/paths.js';
 import { runStatus } from '../support/exec.js';
 

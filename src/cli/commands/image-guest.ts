@@ -4,8 +4,8 @@
  * detect-virt-type` (kvm or qemu, by a test boot). The libraries load only when a command runs.
  */
 import type { Command } from 'commander';
-import { DEFAULT_CACHE_DIR } from '../../build/defaults.js';
 import { AppError } from '../../errors.js';
+import { DEFAULT_CACHE_DIR } from '../../image-build/defaults.js';
 
 interface BuildGuestFlags {
   output?: string;
@@ -17,7 +17,7 @@ interface BuildGuestFlags {
 async function buildGuest(flags: BuildGuestFlags): Promise<void> {
   if (flags.format !== 'raw' && flags.format !== 'qcow2')
     throw new AppError('USAGE', `--format must be raw or qcow2, not ${JSON.stringify(flags.format)}`);
-  const { buildGuestImage } = await import('../../build/guest/build.js');
+  const { buildGuestImage } = await import('../../image-build/guest/build.js');
   const r = await buildGuestImage({
     cacheDir: flags.cacheDir,
     recipePath: flags.recipe,
@@ -42,8 +42,8 @@ async function detect(flags: DetectFlags): Promise<void> {
   if (!Number.isFinite(seconds) || seconds <= 0)
     throw new AppError('USAGE', '--timeout must be a positive number of seconds');
   const [{ buildGuestImage }, { detectVirtType }] = await Promise.all([
-    import('../../build/guest/build.js'),
-    import('../../build/guest/virt-type.js'),
+    import('../../image-build/guest/build.js'),
+    import('../../image-build/guest/virt-type.js'),
   ]);
   const say = (line: string): void => {
     process.stderr.write(`overcloud image detect-virt-type: ${line}\n`);

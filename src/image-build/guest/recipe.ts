@@ -1,5 +1,5 @@
 /**
- * @module build/guest/recipe
+ * @module image-build/guest/recipe
  * The guest image's recipe (templates/guest/guest.yaml) and its template files (files/ goes into
  * the initramfs as is, boot/ onto the FAT partition). Parsing checks the shape and names the line of
  * a bad field, before anything is downloaded.
@@ -8,8 +8,8 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import { z } from 'zod';
 import { AppError } from '../../errors.js';
-import { loadYamlFile, where } from '../../heat/yaml.js';
 import { templatesPath } from '../../util/paths.js';
+import { loadYamlFile, where } from '../../util/yaml.js';
 
 const PACKAGE = /^[a-z0-9][a-z0-9+.-]+$/;
 const REL = /^(?!\/)(?!.*(^|\/)\.\.?(\/|$))[A-Za-z0-9._+/-]+$/;

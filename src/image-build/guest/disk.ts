@@ -6,8 +6,10 @@
  * from their unpacked packages; mtools stamps SOURCE_DATE_EPOCH (in UTC) on every entry, and the
  * FAT serial is fixed, so the same inputs give the same bytes.
  */
+
 import { open, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { AppError } from '../../errors.js';
 import { mbrSector, SECTOR } from './mbr.js';
 import type { GuestRecipe } from './recipe.js';
 import { execFile } from './spawn.js';
@@ -26,7 +28,7 @@ export interface DiskInputs {
 /** syslinuxConfig fills the kernel command line into boot/syslinux.cfg. */
 export function syslinuxConfig(recipe: GuestRecipe): Buffer {
   const t = recipe.templates.find((f) => f.rel === 'boot/syslinux.cfg');
-  if (t === undefined) throw new Error('recipe has no boot/syslinux.cfg');
+  if (t === undefined) throw new AppError('RECIPE_INVALID', 'recipe has no boot/syslinux.cfg');
   return Buffer.from(t.bytes.toString('utf8').replace(/@CMDLINE@/g, recipe.kernel.cmdline));
 }
 

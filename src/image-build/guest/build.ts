@@ -7,10 +7,12 @@
  * work-<pid>/ (unpacked packages during a build, removed afterwards). A build whose key is in
  * images/ costs one `apt-get update` and one `apt-cache policy`.
  */
+
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync } from 'node:fs';
 import { copyFile, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { AppError } from '../../errors.js';
 import { withLock } from '../lock.js';
 import { makeQcow2, makeRawDisk } from './disk.js';
 import { initramfsEntries, writeInitramfs } from './initramfs.js';
@@ -84,7 +86,7 @@ export function sourceDateEpoch(recipe: GuestRecipe, env: NodeJS.ProcessEnv = pr
   if (raw === undefined || raw === '') return recipe.source_date_epoch;
   const n = Number(raw);
   if (!Number.isInteger(n) || n < 315532800)
-    throw new Error(`SOURCE_DATE_EPOCH=${raw}: expected seconds since 1970, from 1980 on`);
+    throw new AppError('USAGE', `SOURCE_DATE_EPOCH=${raw}: expected seconds since 1970, from 1980 on`);
   return n;
 }
 
@@ -121,7 +123,7 @@ async function buildInto(dir: string, c: BuildContext): Promise<void> {
     );
     const tool = (p: string): string => {
       const d = unpacked[p];
-      if (d === undefined) throw new Error(`the recipe's tools must include ${p}`);
+      if (d === undefined) throw new AppError('RECIPE_INVALID', `the recipe's tools must include ${p}`);
       return d;
     };
     await makeRawDisk(join(out, `${c.recipe.name}.raw`), {
@@ -149,7 +151,10 @@ async function kernelImage(root: string, pkg: string): Promise<{ vmlinuz: string
   const vmlinuz = join(root, 'boot', `vmlinuz-${version}`);
   const moduleDir = join(root, 'lib', 'modules', version);
   if (!existsSync(vmlinuz) || !existsSync(moduleDir))
-    throw new Error(`${pkg} holds no boot/vmlinuz-${version} or lib/modules/${version}`);
+    throw new AppError(
+      'IMAGE_BUILD_FAILED',
+      `${pkg} holds no boot/vmlinuz-${version} or lib/modules/${version}`,
+    );
   return { vmlinuz, moduleDir };
 }
 
@@ -189,7 +194,7 @@ async function finish(
   const manifest = JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8')) as Manifest;
   const name = `${recipe.name}.${opts.format}`;
   const entry = manifest.files[name];
-  if (entry === undefined) throw new Error(`${dir}/manifest.json lists no ${name}`);
+  if (entry === undefined) throw new AppError('IMAGE_BUILD_FAILED', `${dir}/manifest.json lists no ${name}`);
   let output: string | undefined;
   if (opts.outputDir !== undefined) {
     await mkdir(opts.outputDir, { recursive: true });

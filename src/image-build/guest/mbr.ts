@@ -31,13 +31,15 @@ export function mbrSector(
   diskSignature: number,
   partitions: readonly MbrPartition[],
 ): Buffer {
-  if (bootCode.length > 440) throw new Error(`MBR boot code is ${bootCode.length} bytes, at most 440 fit`);
-  if (partitions.length > 4) throw new Error('an MBR holds at most 4 primary partitions');
+  if (bootCode.length > 440)
+    throw new AppError('INTERNAL', `MBR boot code is ${bootCode.length} bytes, at most 440 fit`);
+  if (partitions.length > 4) throw new AppError('INTERNAL', 'an MBR holds at most 4 primary partitions');
   const sector = Buffer.alloc(SECTOR);
   bootCode.copy(sector, 0);
   sector.writeUInt32LE(diskSignature >>> 0, 440);
   partitions.forEach((p, i) => {
-    if (p.startLba < 1 || p.sectors < 1) throw new Error(`partition ${i + 1}: bad start or size`);
+    if (p.startLba < 1 || p.sectors < 1)
+      throw new AppError('INTERNAL', `partition ${i + 1}: bad start or size`);
     const at = 446 + 16 * i;
     sector[at] = p.bootable ? 0x80 : 0x00;
     Buffer.from(chs(p.startLba)).copy(sector, at + 1);
@@ -50,3 +52,5 @@ export function mbrSector(
   sector[511] = 0xaa;
   return sector;
 }
+
+import { AppError } from '../../errors.js';

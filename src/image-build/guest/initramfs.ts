@@ -49,7 +49,7 @@ export async function initramfsEntries(
   const needs = new Map<string, string[] | undefined>();
   for (const f of recipe.files) {
     const root = unpacked[f.package];
-    if (root === undefined) throw new Error(`package ${f.package} was not unpacked`);
+    if (root === undefined) throw new AppError('IMAGE_BUILD_FAILED', `package ${f.package} was not unpacked`);
     const found = await packageFile(root, f.path);
     needs.set(f.to ?? f.path, elfNeeded(await readFile(found.abs)));
     entries.push({

@@ -4,8 +4,10 @@
  * modules.dep (depmod writes it at install time), so dependencies come from each module's own
  * `.modinfo` section (`depends=a,b`), and the order is a depth-first walk: dependencies first.
  */
+
 import { readdir, readFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
+import { AppError } from '../../errors.js';
 
 /** canonical is the name the kernel uses: "-" and "_" are the same in module names. */
 export const canonical = (name: string): string => name.replace(/-/g, '_');
@@ -14,7 +16,7 @@ export const canonical = (name: string): string => name.replace(/-/g, '_');
 export function modinfoDepends(ko: Buffer): string[] {
   const text = ko.toString('latin1');
   const m = /(?:^|\0)depends=([^\0]*)\0/.exec(text);
-  if (m === null) throw new Error('no depends= in .modinfo (not a kernel module?)');
+  if (m === null) throw new AppError('IMAGE_BUILD_FAILED', 'no depends= in .modinfo (not a kernel module?)');
   return (m[1] ?? '')
     .split(',')
     .filter((d) => d !== '')
@@ -33,7 +35,8 @@ export function loadOrder(
   const order: string[] = [];
   const visit = (name: string, path: string[]): void => {
     if (done.has(name)) return;
-    if (path.includes(name)) throw new Error(`module dependency cycle: ${[...path, name].join(' -> ')}`);
+    if (path.includes(name))
+      throw new AppError('IMAGE_BUILD_FAILED', `module dependency cycle: ${[...path, name].join(' -> ')}`);
     for (const d of [...dependsOf(name)].sort()) visit(d, [...path, name]);
     done.add(name);
     order.push(name);
@@ -72,14 +75,19 @@ export async function resolveModules(moduleDir: string, wanted: readonly string[
   );
   const missing: string[] = [];
   for (const name of wanted.map(canonical)) if (!byName.has(name) && !builtin.has(name)) missing.push(name);
-  if (missing.length > 0) throw new Error(`kernel has no module ${missing.join(', ')} (not built in either)`);
+  if (missing.length > 0)
+    throw new AppError(
+      'IMAGE_BUILD_FAILED',
+      `kernel has no module ${missing.join(', ')} (not built in either)`,
+    );
   // Read .modinfo of the wanted modules and, transitively, of their dependencies.
   const queue = wanted.map(canonical).filter((n) => byName.has(n));
   while (queue.length > 0) {
     const name = queue.shift() as string;
     if (deps.has(name)) continue;
     const path = byName.get(name);
-    if (path === undefined) throw new Error(`module ${name} is needed but not in the kernel package`);
+    if (path === undefined)
+      throw new AppError('IMAGE_BUILD_FAILED', `module ${name} is needed but not in the kernel package`);
     const d = modinfoDepends(await readFile(path));
     deps.set(name, d);
     queue.push(...d);

@@ -4,7 +4,9 @@
  * with every parent folder listed first, inode numbers by that order, owner root and one fixed
  * mtime. The same entries give the same bytes. File contents stream from disk one at a time.
  */
+
 import { createReadStream } from 'node:fs';
+import { AppError } from '../../errors.js';
 
 export type CpioEntry =
   | { path: string; kind: 'dir'; mode: number }
@@ -18,7 +20,7 @@ const TYPE = { dir: 0o040000, file: 0o100000, symlink: 0o120000, char: 0o020000 
 export function normalise(path: string): string {
   const p = path.replace(/^(\.\/|\/)+/, '').replace(/\/+$/, '');
   if (p === '' || p.split('/').some((s) => s === '..' || s === '.' || s === ''))
-    throw new Error(`bad initramfs path: ${JSON.stringify(path)}`);
+    throw new AppError('RECIPE_INVALID', `bad initramfs path: ${JSON.stringify(path)}`);
   return p;
 }
 
@@ -30,7 +32,7 @@ export function orderEntries(entries: readonly CpioEntry[]): CpioEntry[] {
   const byPath = new Map<string, CpioEntry>();
   for (const e of entries) {
     const path = normalise(e.path);
-    if (byPath.has(path)) throw new Error(`initramfs path listed twice: ${path}`);
+    if (byPath.has(path)) throw new AppError('RECIPE_INVALID', `initramfs path listed twice: ${path}`);
     byPath.set(path, { ...e, path });
   }
   for (const path of [...byPath.keys()]) {
@@ -39,7 +41,8 @@ export function orderEntries(entries: readonly CpioEntry[]): CpioEntry[] {
       const dir = parts.slice(0, i).join('/');
       const have = byPath.get(dir);
       if (have === undefined) byPath.set(dir, { path: dir, kind: 'dir', mode: 0o755 });
-      else if (have.kind !== 'dir') throw new Error(`initramfs path ${dir} is a ${have.kind} and a folder`);
+      else if (have.kind !== 'dir')
+        throw new AppError('RECIPE_INVALID', `initramfs path ${dir} is a ${have.kind} and a folder`);
     }
   }
   return [...byPath.values()].sort((a, b) => Buffer.compare(Buffer.from(a.path), Buffer.from(b.path)));
@@ -90,7 +93,11 @@ async function* contents(source: string | Buffer, size: number): AsyncGenerator<
     seen += (chunk as Buffer).length;
     yield chunk as Buffer;
   }
-  if (seen !== size) throw new Error(`${source} changed while archiving (${seen} bytes, expected ${size})`);
+  if (seen !== size)
+    throw new AppError(
+      'IMAGE_BUILD_FAILED',
+      `${source} changed while archiving (${seen} bytes, expected ${size})`,
+    );
 }
 
 /** cpioStream yields the archive of the entries (ordered by orderEntries) and its trailer. */

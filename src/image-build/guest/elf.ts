@@ -16,7 +16,8 @@ export function elfNeeded(elf: Buffer): string[] | undefined {
   const shnum = elf.readUInt16LE(0x3c);
   const section = (i: number): { type: number; offset: number; size: number; link: number } => {
     const at = shoff + i * shentsize;
-    if (at + 64 > elf.length) throw new Error('ELF section header past the end of the file');
+    if (at + 64 > elf.length)
+      throw new AppError('IMAGE_BUILD_FAILED', 'ELF section header past the end of the file');
     return {
       type: elf.readUInt32LE(at + 4),
       offset: Number(elf.readBigUInt64LE(at + 0x18)),
@@ -35,7 +36,7 @@ export function elfNeeded(elf: Buffer): string[] | undefined {
       if (tag !== BigInt(DT_NEEDED)) continue;
       const start = strtab.offset + Number(elf.readBigUInt64LE(at + 8));
       const end = elf.indexOf(0, start);
-      if (end < 0) throw new Error('ELF string table is not terminated');
+      if (end < 0) throw new AppError('IMAGE_BUILD_FAILED', 'ELF string table is not terminated');
       needed.push(elf.subarray(start, end).toString('latin1'));
     }
   }
@@ -60,3 +61,5 @@ export function missingLibraries(files: ReadonlyMap<string, readonly string[] | 
     for (const soname of needs ?? []) if (!provided.has(soname)) missing.push(`${path}: ${soname}`);
   return missing;
 }
+
+import { AppError } from '../../errors.js';
