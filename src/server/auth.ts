@@ -1,16 +1,31 @@
 /**
  * @module server/auth
  * HTTP Basic authentication against an htpasswd file of bcrypt hashes (as `htpasswd -B` writes,
- * the same file distribution's htpasswd auth reads). bcrypt is deliberately slow (tens of ms in
- * JavaScript), so a verified credential is remembered, keyed by a hash of the header, never the
- * password itself.
+ * the same file distribution's htpasswd auth reads).
+ *
+ * bcrypt is deliberately slow (tens of ms in JavaScript), so:
+ * - checks run on a worker thread (./bcrypt-worker.ts), never on the event loop;
+ * - a verified credential is remembered, keyed by a hash of the header, never the password itself,
+ *   so a client that logged in once costs a map lookup;
+ * - a client (by address) that failed FREE_FAILURES times within the window is answered 429 without
+ *   any check until the window ends, so a flood of bad logins costs almost nothing;
+ * - an unknown user is compared against a dummy hash of the same cost, so response times do not
+ *   tell which user names exist.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import bcrypt from 'bcryptjs';
 import { AppError } from '../errors.js';
+import { BcryptWorker } from './bcrypt-worker.js';
+import { RegistryHttpError } from './errors.js';
 
 const CACHE_LIMIT = 1000;
+/** Failed logins a client may make per window before it is throttled. */
+export const FREE_FAILURES = 5;
+export const FAILURE_WINDOW_MS = 60_000;
+/** Clients tracked at most; past this the oldest are forgotten. */
+const TRACKED_CLIENTS = 10_000;
+/** Checks waiting on the worker at most; past this a login is answered 429 rather than queued. */
+const MAX_PENDING_CHECKS = 64;
 
 /** parseHtpasswd reads `user:$2y$...` lines; other hash schemes are refused so nothing is silently open. */
 export function parseHtpasswd(text: string, path = 'htpasswd'): Map<string, string> {
@@ -38,9 +53,20 @@ export function isEmptyBasic(authorization: string): boolean {
   );
 }
 
+/** The cost (log2 rounds) of a bcrypt hash. */
+const costOf = (hash: string): number => Number(hash.slice(4, 6));
+
+const throttled = (retryAfterS: number): RegistryHttpError =>
+  new RegistryHttpError(429, 'TOOMANYREQUESTS', 'too many failed logins from this client; retry later', {
+    headers: { 'retry-after': String(Math.max(1, Math.ceil(retryAfterS))) },
+  });
+
 /** BasicAuth checks Authorization headers. */
 export class BasicAuth {
   private readonly verified = new Map<string, string>();
+  private readonly failures = new Map<string, { count: number; since: number }>();
+  private readonly worker = new BcryptWorker();
+  private dummy: Promise<string> | undefined;
 
   constructor(private readonly users: Map<string, string>) {}
 
@@ -54,20 +80,67 @@ export class BasicAuth {
     return new BasicAuth(parseHtpasswd(text, path));
   }
 
-  /** verify returns the user name for a valid `Basic` header, or undefined. */
-  async verify(authorization: string | undefined): Promise<string | undefined> {
+  /** The hash an unknown user is compared against: random, at the highest cost in the file. */
+  private dummyHash(): Promise<string> {
+    if (this.dummy === undefined) {
+      const cost = Math.max(10, ...[...this.users.values()].map(costOf));
+      this.dummy = this.worker.hash(randomBytes(16).toString('hex'), cost);
+    }
+    return this.dummy;
+  }
+
+  /**
+   * verify returns the user name for a valid `Basic` header, or undefined. `client` (the remote
+   * address) is what failures are counted by; a throttled client gets a 429 error.
+   */
+  async verify(authorization: string | undefined, client = ''): Promise<string | undefined> {
     if (authorization === undefined || !/^basic /i.test(authorization)) return undefined;
     const key = createHash('sha256').update(authorization).digest('hex');
     const known = this.verified.get(key);
     if (known !== undefined) return known;
+    this.checkThrottle(client);
+    if (this.worker.pending >= MAX_PENDING_CHECKS) throw throttled(1);
     const decoded = Buffer.from(authorization.slice(6).trim(), 'base64').toString('utf8');
     const colon = decoded.indexOf(':');
-    if (colon < 0) return undefined;
-    const user = decoded.slice(0, colon);
+    const user = colon < 0 ? decoded : decoded.slice(0, colon);
+    const password = colon < 0 ? '' : decoded.slice(colon + 1);
     const hash = this.users.get(user);
-    if (hash === undefined || !(await bcrypt.compare(decoded.slice(colon + 1), hash))) return undefined;
+    // Always one full check, known user or not, so timing says nothing about who exists.
+    const ok = (await this.worker.compare(password, hash ?? (await this.dummyHash()))) && hash !== undefined;
+    if (!ok || colon < 0) {
+      this.recordFailure(client);
+      return undefined;
+    }
     if (this.verified.size >= CACHE_LIMIT) this.verified.clear();
     this.verified.set(key, user);
     return user;
+  }
+
+  /** checkThrottle refuses a client that used up its failures in the current window. */
+  private checkThrottle(client: string): void {
+    const f = this.failures.get(client);
+    if (f === undefined) return;
+    const left = f.since + FAILURE_WINDOW_MS - Date.now();
+    if (left <= 0) this.failures.delete(client);
+    else if (f.count >= FREE_FAILURES) throw throttled(left / 1000);
+  }
+
+  private recordFailure(client: string): void {
+    const now = Date.now();
+    const f = this.failures.get(client);
+    if (f !== undefined && now - f.since < FAILURE_WINDOW_MS) {
+      f.count++;
+      return;
+    }
+    if (this.failures.size >= TRACKED_CLIENTS) {
+      for (const [k, v] of this.failures) if (now - v.since >= FAILURE_WINDOW_MS) this.failures.delete(k);
+      if (this.failures.size >= TRACKED_CLIENTS) this.failures.delete(this.failures.keys().next().value!);
+    }
+    this.failures.set(client, { count: 1, since: now });
+  }
+
+  /** close stops the worker thread. */
+  close(): Promise<void> {
+    return this.worker.close();
   }
 }

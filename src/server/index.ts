@@ -9,15 +9,26 @@ import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { Socket } from 'node:net';
 import { resolve as resolvePath } from 'node:path';
-import { AppError } from '../errors.js';
-import { announce, newRegistryId } from './announce.js';
+import { AppError, errorMessage } from '../errors.js';
+import { announce, newRegistryId, newRegistrySecret, recordsDir } from './announce.js';
 import { createHandler } from './app.js';
 import { BasicAuth } from './auth.js';
 import type { ServerContext } from './context.js';
-import { DEFAULT_LISTEN } from './defaults.js';
+import {
+  DEFAULT_HEADERS_TIMEOUT_MS,
+  DEFAULT_IDLE_TIMEOUT_MS,
+  DEFAULT_LISTEN,
+  DEFAULT_MAX_CONNECTIONS,
+  DEFAULT_MIN_BODY_RATE,
+  DEFAULT_REQUEST_TIMEOUT_MS,
+  DEFAULT_UPLOAD_PURGE_AGE_MS,
+  DEFAULT_UPLOAD_PURGE_INTERVAL_MS,
+} from './defaults.js';
+import { applyLimits } from './limits.js';
 import { FsStore } from './storage/fs.js';
 import { UploadStore } from './storage/uploads.js';
 
+export { checkStore, type StoreCheckReport } from './check.js';
 export { DEFAULT_GRACE_MS, DEFAULT_LISTEN, DEFAULT_ROOT, DEFAULT_UPLOAD_MAX_AGE_MS } from './defaults.js';
 export { collectGarbage, type GcOptions, type GcReport } from './gc.js';
 
@@ -47,6 +58,21 @@ export interface RegistryServerOptions {
    * directly. `registry serve` does; a read-only server never does.
    */
   announce?: boolean;
+  /** Upload sessions older than this are purged (default 168 h, as distribution). */
+  uploadPurgeAgeMs?: number;
+  /** How often that purge runs (default 24 h); 0 disables it. */
+  uploadPurgeIntervalMs?: number;
+  headersTimeoutMs?: number;
+  /** A whole request must arrive within this (default 1 h); 0: no limit. */
+  requestTimeoutMs?: number;
+  /** A socket silent for this long is closed (default 120 s). */
+  idleTimeoutMs?: number;
+  /** Request bodies slower than this many bytes/s (over 30 s) are cut (default 4096); 0 disables. */
+  minBodyRate?: number;
+  /** Connections at once at most (default 512). */
+  maxConnections?: number;
+  /** Receives start-up warnings (default: stderr). */
+  warn?: (message: string) => void;
 }
 
 export interface RunningRegistryServer {
@@ -54,8 +80,10 @@ export interface RunningRegistryServer {
   url: string;
   /** `127.0.0.1:PORT` (or the listen host), as image references name the registry. */
   host: string;
-  /** The id this server sends in `Overcloud-Registry-Id`. */
+  /** The id this server sends in `Overcloud-Registry-Id` (in answer to a challenge). */
   id: string;
+  /** The server's upload sessions (tests look at their count). */
+  uploads: UploadStore;
   /** close stops accepting, lets in-flight requests finish (up to 30 s), then resolves. */
   close(): Promise<void>;
 }
@@ -69,50 +97,138 @@ export function parseListen(listen: string): { host: string; port: number } {
   return { host: m[1] ?? (m[2] || '0.0.0.0'), port };
 }
 
-/** startRegistryServer opens the store, listens, and resolves once the server accepts connections. */
-export async function startRegistryServer(opts: RegistryServerOptions): Promise<RunningRegistryServer> {
-  const store = await FsStore.open(opts.root);
-  const ctx: ServerContext = {
-    store,
-    uploads: new UploadStore(store, opts.maxBlobSize ?? DEFAULT_MAX_BLOB_SIZE, opts.fsync ?? false),
-    readOnly: opts.readOnly ?? false,
-    enableDelete: opts.enableDelete ?? false,
-    maxManifestSize: MAX_MANIFEST_SIZE,
-  };
-  const auth = opts.htpasswd === undefined ? undefined : await BasicAuth.load(opts.htpasswd);
-  const id = newRegistryId();
-  const handler = createHandler(ctx, {
-    id,
-    auth,
-    allowAnonymousPull: opts.allowAnonymousPull ?? false,
-    log: opts.log,
-  });
-  let server: Server;
-  if (opts.tls) {
-    const [cert, key] = await Promise.all([readFile(opts.tls.cert), readFile(opts.tls.key)]);
-    server = createHttpsServer({ cert, key }, handler);
-  } else {
-    server = createHttpServer(handler);
+/** openStore opens (creating) the store, with a clear error when the folder cannot be used. */
+async function openStore(opts: RegistryServerOptions): Promise<FsStore> {
+  try {
+    return await FsStore.open(opts.root, {
+      private: opts.htpasswd !== undefined,
+      fsync: opts.fsync ?? false,
+    });
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new AppError('USAGE', `cannot use ${opts.root} as the registry's store: ${errorMessage(e)}`, {
+      cause: e,
+      hint:
+        code === 'EACCES' || code === 'EPERM'
+          ? 'run as a user who may write that folder, or choose another with --root'
+          : undefined,
+    });
   }
-  // Layer uploads can take longer than Node's default 5-minute request timeout; an idle socket
-  // (no bytes either way for 2 minutes) is still cut, and headers must arrive within a minute.
-  server.requestTimeout = 0;
-  server.headersTimeout = 60_000;
-  server.timeout = 120_000;
-  server.keepAliveTimeout = 30_000;
-  const sockets = new Set<Socket>();
-  server.on('connection', (s: Socket) => {
-    sockets.add(s);
-    s.once('close', () => sockets.delete(s));
-  });
-  const { host, port } = parseListen(opts.listen ?? DEFAULT_LISTEN);
+}
+
+/** readTls reads the certificate and key, naming the file that cannot be read. */
+async function readTls(tls: { cert: string; key: string }): Promise<{ cert: Buffer; key: Buffer }> {
+  const read = (path: string, what: string) =>
+    readFile(path).catch((e: unknown) => {
+      throw new AppError('FILE_NOT_FOUND', `cannot read the TLS ${what} ${path}: ${errorMessage(e)}`, {
+        cause: e,
+      });
+    });
+  const [cert, key] = await Promise.all([read(tls.cert, 'certificate'), read(tls.key, 'key')]);
+  return { cert, key };
+}
+
+/** listen binds the server, turning the usual failures into errors that say what to do. */
+async function listen(server: Server, host: string, port: number, shown: string): Promise<void> {
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {
       server.off('error', reject);
       resolve();
     });
+  }).catch((e: NodeJS.ErrnoException) => {
+    const why =
+      e.code === 'EADDRINUSE'
+        ? 'the address is already in use (another registry?)'
+        : e.code === 'EACCES'
+          ? 'permission denied (ports below 1024 need root)'
+          : e.code === 'EADDRNOTAVAIL'
+            ? 'no interface has that address'
+            : errorMessage(e);
+    throw new AppError('USAGE', `cannot listen on ${shown}: ${why}`, { cause: e });
   });
+}
+
+/** announceOrWarn writes the announce record; failing that, it warns and serves on without it. */
+async function announceOrWarn(
+  record: Parameters<typeof announce>[0],
+  warn: (message: string) => void,
+): Promise<() => Promise<void>> {
+  try {
+    return await announce(record);
+  } catch (e) {
+    warn(
+      `cannot write the announce record in ${recordsDir()} (${errorMessage(e)}): serving anyway; ` +
+        'uploads on this machine will go through HTTP instead of writing the store in place',
+    );
+    return async () => {};
+  }
+}
+
+/** startUploadPurge runs UploadStore.purge now and every interval; returns its stopper. */
+function startUploadPurge(
+  uploads: UploadStore,
+  ageMs: number,
+  intervalMs: number,
+  warn: (m: string) => void,
+) {
+  if (intervalMs <= 0) return () => {};
+  const run = (): void => {
+    uploads.purge(ageMs).catch((e: unknown) => warn(`upload purge failed: ${errorMessage(e)}`));
+  };
+  run();
+  const timer = setInterval(run, intervalMs);
+  timer.unref();
+  return () => clearInterval(timer);
+}
+
+/** startRegistryServer opens the store, listens, and resolves once the server accepts connections. */
+export async function startRegistryServer(opts: RegistryServerOptions): Promise<RunningRegistryServer> {
+  const warn = opts.warn ?? ((m: string) => process.stderr.write(`overcloud registry: warning: ${m}\n`));
+  const store = await openStore(opts);
+  const ctx: ServerContext = {
+    store,
+    uploads: new UploadStore(store, opts.maxBlobSize ?? DEFAULT_MAX_BLOB_SIZE, opts.fsync ?? false),
+    readOnly: opts.readOnly ?? false,
+    enableDelete: opts.enableDelete ?? false,
+    maxManifestSize: MAX_MANIFEST_SIZE,
+    minBodyRate: opts.minBodyRate ?? DEFAULT_MIN_BODY_RATE,
+  };
+  const auth = opts.htpasswd === undefined ? undefined : await BasicAuth.load(opts.htpasswd);
+  const id = newRegistryId();
+  const secret = newRegistrySecret();
+  const handler = createHandler(ctx, {
+    id,
+    secret,
+    auth,
+    allowAnonymousPull: opts.allowAnonymousPull ?? false,
+    log: opts.log,
+  });
+  const server: Server = opts.tls
+    ? createHttpsServer(await readTls(opts.tls), handler)
+    : createHttpServer(handler);
+  // Layer uploads can take long: the whole-request limit is generous, and a slow body is cut by
+  // the minimum rate instead (./limits.ts).
+  applyLimits(server, {
+    headersTimeoutMs: opts.headersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS,
+    requestTimeoutMs: opts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
+    idleTimeoutMs: opts.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS,
+    maxConnections: opts.maxConnections ?? DEFAULT_MAX_CONNECTIONS,
+  });
+  // A malformed request line or a reset before the handler runs: answer 400 if possible, never throw.
+  server.on('clientError', (_err, socket) => {
+    if (socket.writable)
+      socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
+    socket.destroy();
+  });
+  const sockets = new Set<Socket>();
+  server.on('connection', (s: Socket) => {
+    sockets.add(s);
+    s.once('close', () => sockets.delete(s));
+  });
+  const listenAt = opts.listen ?? DEFAULT_LISTEN;
+  const { host, port } = parseListen(listenAt);
+  await listen(server, host, port, listenAt);
   const addr = server.address();
   const actualPort = typeof addr === 'object' && addr !== null ? addr.port : port;
   const shownHost =
@@ -120,20 +236,26 @@ export async function startRegistryServer(opts: RegistryServerOptions): Promise<
   const hostPort = `${shownHost}:${actualPort}`;
   const unannounce =
     opts.announce && !ctx.readOnly
-      ? await announce({
-          id,
-          pid: process.pid,
-          root: resolvePath(opts.root),
-          listen: `${host}:${actualPort}`,
-        })
+      ? await announceOrWarn(
+          { id, pid: process.pid, root: resolvePath(opts.root), listen: `${host}:${actualPort}`, secret },
+          warn,
+        )
       : async () => {};
+  const stopPurge = startUploadPurge(
+    ctx.uploads,
+    opts.uploadPurgeAgeMs ?? DEFAULT_UPLOAD_PURGE_AGE_MS,
+    opts.uploadPurgeIntervalMs ?? DEFAULT_UPLOAD_PURGE_INTERVAL_MS,
+    warn,
+  );
   return {
     url: `${opts.tls ? 'https' : 'http'}://${hostPort}`,
     host: hostPort,
     id,
+    uploads: ctx.uploads,
     async close() {
       // First: no client should start writing the store of a registry that is going away.
       await unannounce();
+      stopPurge();
       await new Promise<void>((resolve) => {
         const timer = setTimeout(() => {
           for (const s of sockets) s.destroy();
@@ -145,6 +267,7 @@ export async function startRegistryServer(opts: RegistryServerOptions): Promise<
         });
         server.closeIdleConnections();
       });
+      await auth?.close();
     },
   };
 }
