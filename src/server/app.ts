@@ -205,7 +205,7 @@ export function createHandler(
       // listener an unread stream's error would be thrown on the process.
       req.on('error', () => {});
       res.on('error', () => {});
-      watchBodyRate(req, res, ctx.minBodyRate);
+      watchBodyRate(req, res, ctx.minBodyRate, ctx.minBodyRateWindowMs);
       for (const [k, v] of Object.entries(API_VERSION)) res.setHeader(k, v);
       answerChallenge(opts, req, res);
       const q = rawUrl.indexOf('?');

@@ -15,6 +15,7 @@ export interface ServerContext {
   maxManifestSize: number;
   /** Bodies slower than this (bytes/s) are cut; 0: never. */
   minBodyRate: number;
+  minBodyRateWindowMs: number;
 }
 
 /** A request as handlers see it: the raw message, the response, and the parsed query. */

@@ -23,8 +23,9 @@ import {
   DEFAULT_REQUEST_TIMEOUT_MS,
   DEFAULT_UPLOAD_PURGE_AGE_MS,
   DEFAULT_UPLOAD_PURGE_INTERVAL_MS,
+  MIN_RATE_WINDOW_MS,
 } from './defaults.js';
-import { applyLimits } from './limits.js';
+import { applyLimits, checkingInterval } from './limits.js';
 import { FsStore } from './storage/fs.js';
 import { UploadStore } from './storage/uploads.js';
 
@@ -69,6 +70,8 @@ export interface RegistryServerOptions {
   idleTimeoutMs?: number;
   /** Request bodies slower than this many bytes/s (over 30 s) are cut (default 4096); 0 disables. */
   minBodyRate?: number;
+  /** The window that rate is averaged over (default 30 s; tests shorten it). */
+  minBodyRateWindowMs?: number;
   /** Connections at once at most (default 512). */
   maxConnections?: number;
   /** Receives start-up warnings (default: stderr). */
@@ -193,6 +196,7 @@ export async function startRegistryServer(opts: RegistryServerOptions): Promise<
     enableDelete: opts.enableDelete ?? false,
     maxManifestSize: MAX_MANIFEST_SIZE,
     minBodyRate: opts.minBodyRate ?? DEFAULT_MIN_BODY_RATE,
+    minBodyRateWindowMs: opts.minBodyRateWindowMs ?? MIN_RATE_WINDOW_MS,
   };
   const auth = opts.htpasswd === undefined ? undefined : await BasicAuth.load(opts.htpasswd);
   const id = newRegistryId();
@@ -204,17 +208,19 @@ export async function startRegistryServer(opts: RegistryServerOptions): Promise<
     allowAnonymousPull: opts.allowAnonymousPull ?? false,
     log: opts.log,
   });
-  const server: Server = opts.tls
-    ? createHttpsServer(await readTls(opts.tls), handler)
-    : createHttpServer(handler);
   // Layer uploads can take long: the whole-request limit is generous, and a slow body is cut by
   // the minimum rate instead (./limits.ts).
-  applyLimits(server, {
+  const limits = {
     headersTimeoutMs: opts.headersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS,
     requestTimeoutMs: opts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
     idleTimeoutMs: opts.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS,
     maxConnections: opts.maxConnections ?? DEFAULT_MAX_CONNECTIONS,
-  });
+  };
+  const serverOptions = { connectionsCheckingInterval: checkingInterval(limits) };
+  const server: Server = opts.tls
+    ? createHttpsServer({ ...(await readTls(opts.tls)), ...serverOptions }, handler)
+    : createHttpServer(serverOptions, handler);
+  applyLimits(server, limits);
   // A malformed request line or a reset before the handler runs: answer 400 if possible, never throw.
   server.on('clientError', (_err, socket) => {
     if (socket.writable)

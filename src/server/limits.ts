@@ -16,6 +16,18 @@ export interface ConnectionLimits {
   maxConnections: number;
 }
 
+/**
+ * checkingInterval is how often Node looks for requests past their header or request timeout:
+ * its default (30 s) would let a 5 s headers timeout run for 30 s.
+ */
+export function checkingInterval(limits: ConnectionLimits): number {
+  const shortest = Math.min(
+    limits.headersTimeoutMs,
+    limits.requestTimeoutMs > 0 ? limits.requestTimeoutMs : Number.POSITIVE_INFINITY,
+  );
+  return Math.max(100, Math.min(30_000, Math.floor(shortest / 4)));
+}
+
 /** applyLimits sets the server's timeouts and connection cap. */
 export function applyLimits(server: Server, limits: ConnectionLimits): void {
   server.headersTimeout = limits.headersTimeoutMs;
