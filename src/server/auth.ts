@@ -8,7 +8,8 @@
  * - a verified credential is remembered, keyed by a hash of the header, never the password itself,
  *   so a client that logged in once costs a map lookup;
  * - a client (by address) that failed FREE_FAILURES times within the window is answered 429 without
- *   any check until the window ends, so a flood of bad logins costs almost nothing;
+ *   any check until the window ends, and only after THROTTLE_DELAY_MS: a flood of bad logins then
+ *   costs almost nothing, and a client that waits for its answers (most do) slows to a trickle;
  * - an unknown user is compared against a dummy hash of the same cost, so response times do not
  *   tell which user names exist.
  */
@@ -22,6 +23,8 @@ const CACHE_LIMIT = 1000;
 /** Failed logins a client may make per window before it is throttled. */
 export const FREE_FAILURES = 5;
 export const FAILURE_WINDOW_MS = 60_000;
+/** How long a throttled client waits for its 429. */
+export const THROTTLE_DELAY_MS = 1000;
 /** Clients tracked at most; past this the oldest are forgotten. */
 const TRACKED_CLIENTS = 10_000;
 /** Checks waiting on the worker at most; past this a login is answered 429 rather than queued. */
@@ -98,7 +101,11 @@ export class BasicAuth {
     const key = createHash('sha256').update(authorization).digest('hex');
     const known = this.verified.get(key);
     if (known !== undefined) return known;
-    this.checkThrottle(client);
+    const wait = this.throttledFor(client);
+    if (wait > 0) {
+      await new Promise((r) => setTimeout(r, THROTTLE_DELAY_MS));
+      throw throttled(wait / 1000);
+    }
     if (this.worker.pending >= MAX_PENDING_CHECKS) throw throttled(1);
     const decoded = Buffer.from(authorization.slice(6).trim(), 'base64').toString('utf8');
     const colon = decoded.indexOf(':');
@@ -116,13 +123,13 @@ export class BasicAuth {
     return user;
   }
 
-  /** checkThrottle refuses a client that used up its failures in the current window. */
-  private checkThrottle(client: string): void {
+  /** throttledFor is how long (ms) a client that used up its failures must still wait; 0: not throttled. */
+  private throttledFor(client: string): number {
     const f = this.failures.get(client);
-    if (f === undefined) return;
+    if (f === undefined) return 0;
     const left = f.since + FAILURE_WINDOW_MS - Date.now();
     if (left <= 0) this.failures.delete(client);
-    else if (f.count >= FREE_FAILURES) throw throttled(left / 1000);
+    return left > 0 && f.count >= FREE_FAILURES ? left : 0;
   }
 
   private recordFailure(client: string): void {

@@ -60,9 +60,16 @@ async function assertHealthy(statuses: number[]): Promise<void> {
   assert.deepEqual((await checkStore(peer.root, { verifyContent: true })).problems, []);
 }
 
-const printable = fc.string({ unit: fc.constantFrom(...'abz09._-/:%@?&=+ ~!$*,;[]{}"\'\\\u00e9\u4e2d'.split('')), maxLength: 40 });
+const printable = fc.string({
+  unit: fc.constantFrom(...'abz09._-/:%@?&=+ ~!$*,;[]{}"\'\\\u00e9\u4e2d'.split('')),
+  maxLength: 40,
+});
 const validName = fc.stringMatching(/^[a-z0-9]{1,8}([._-][a-z0-9]{1,4})?(\/[a-z0-9]{1,8}){0,2}$/);
-const name = fc.oneof(validName, printable, fc.constantFrom('fuzz/app', '..', '../../etc', 'a/../b', '%2e%2e', 'A', 'x'.repeat(300)));
+const name = fc.oneof(
+  validName,
+  printable,
+  fc.constantFrom('fuzz/app', '..', '../../etc', 'a/../b', '%2e%2e', 'A', 'x'.repeat(300)),
+);
 const digest = fc.oneof(
   fc.constant(''),
   fc
@@ -71,7 +78,11 @@ const digest = fc.oneof(
   printable,
   fc.constantFrom('sha256:', 'sha512:abc', 'md5:00', 'sha256:../../x'),
 );
-const reference = fc.oneof(digest, printable, fc.constantFrom('v1', 'latest', '.INVALID_MANIFEST_NAME', '-x', 'a'.repeat(200)));
+const reference = fc.oneof(
+  digest,
+  printable,
+  fc.constantFrom('v1', 'latest', '.INVALID_MANIFEST_NAME', '-x', 'a'.repeat(200)),
+);
 const headerValue = fc.string({ unit: fc.constantFrom(...'abc019 -=,;/*:bytes'.split('')), maxLength: 30 });
 
 test('fuzz: requests with generated paths, names, references, digests, ranges and headers', async () => {
@@ -91,8 +102,14 @@ test('fuzz: requests with generated paths, names, references, digests, ranges an
       ),
       fc.record(
         {
-          range: fc.oneof(headerValue, fc.tuple(fc.nat(), fc.nat()).map(([a, b]) => `bytes=${a}-${b}`)),
-          'content-range': fc.oneof(headerValue, fc.tuple(fc.nat(), fc.nat()).map(([a, b]) => `${a}-${b}`)),
+          range: fc.oneof(
+            headerValue,
+            fc.tuple(fc.nat(), fc.nat()).map(([a, b]) => `bytes=${a}-${b}`),
+          ),
+          'content-range': fc.oneof(
+            headerValue,
+            fc.tuple(fc.nat(), fc.nat()).map(([a, b]) => `${a}-${b}`),
+          ),
           'content-type': fc.oneof(headerValue, fc.constant('application/vnd.oci.image.manifest.v1+json')),
           accept: headerValue,
           authorization: headerValue,
@@ -137,7 +154,9 @@ const descriptor = () =>
 /** deep wraps a JSON text in `depth` arrays or objects. */
 const deepJson = fc
   .tuple(fc.integer({ min: 100, max: 30_000 }), fc.boolean())
-  .map(([depth, arrays]) => (arrays ? '['.repeat(depth) + ']'.repeat(depth) : '{"a":'.repeat(depth) + '1' + '}'.repeat(depth)));
+  .map(([depth, arrays]) =>
+    arrays ? '['.repeat(depth) + ']'.repeat(depth) : '{"a":'.repeat(depth) + '1' + '}'.repeat(depth),
+  );
 
 test('fuzz: manifest PUTs of hostile shapes and sizes are stored whole or not at all', async () => {
   const statuses: number[] = [];
@@ -161,9 +180,12 @@ test('fuzz: manifest PUTs of hostile shapes and sizes are stored whole or not at
         },
         { requiredKeys: ['schemaVersion', 'mediaType'] },
       ),
-      fc.option(fc.tuple(fc.constantFrom('config', 'layers', 'subject', 'annotations', 'manifests'), deepJson), {
-        nil: undefined,
-      }),
+      fc.option(
+        fc.tuple(fc.constantFrom('config', 'layers', 'subject', 'annotations', 'manifests'), deepJson),
+        {
+          nil: undefined,
+        },
+      ),
       fc.oneof(fc.constant('tag'), fc.constant('digest')),
       async (doc, nested, by) => {
         let text = JSON.stringify(doc);
@@ -171,7 +193,12 @@ test('fuzz: manifest PUTs of hostile shapes and sizes are stored whole or not at
         const body = Buffer.from(text);
         const d = sha256(body);
         const ref = by === 'tag' ? 'fuzzed' : d;
-        const status = await raw('PUT', `/v2/fuzz/app/manifests/${ref}`, { 'content-type': doc.mediaType }, body);
+        const status = await raw(
+          'PUT',
+          `/v2/fuzz/app/manifests/${ref}`,
+          { 'content-type': doc.mediaType },
+          body,
+        );
         statuses.push(status);
         const got = await call(peer, 'GET', `/v2/fuzz/app/manifests/${d}`);
         if (status === 201) assert.deepEqual(got.body, body, 'a stored manifest is served byte for byte');
@@ -191,7 +218,8 @@ function cutOff(method: string, path: string, declared: number | 'chunked', sent
     const s = connect(port, '127.0.0.1', () => {
       const length = declared === 'chunked' ? 'transfer-encoding: chunked' : `content-length: ${declared}`;
       const head = `${method} ${path} HTTP/1.1\r\nhost: x\r\ncontent-type: application/octet-stream\r\n${length}\r\n\r\n`;
-      const piece = declared === 'chunked' ? `${sent.toString(16)}\r\n${'y'.repeat(sent)}\r\n` : 'y'.repeat(sent);
+      const piece =
+        declared === 'chunked' ? `${sent.toString(16)}\r\n${'y'.repeat(sent)}\r\n` : 'y'.repeat(sent);
       s.write(head + piece, () => {
         if (Math.random() < 0.5) s.resetAndDestroy();
         else s.destroy();
@@ -220,7 +248,12 @@ test('fuzz: bodies cut off part way leave sessions consistent and resumable', as
                 ? `/v2/fuzz/cut/blobs/uploads/?digest=${sha256('z')}`
                 : '/v2/fuzz/cut/manifests/cut';
         const sentBytes = typeof declared === 'number' ? Math.min(sent, declared - 1) : sent;
-        await cutOff(kind === 'patch' ? 'PATCH' : kind === 'post-monolithic' ? 'POST' : 'PUT', path, declared, sentBytes);
+        await cutOff(
+          kind === 'patch' ? 'PATCH' : kind === 'post-monolithic' ? 'POST' : 'PUT',
+          path,
+          declared,
+          sentBytes,
+        );
         // Once the server has seen the reset, the session answers with the offset it had before
         // the cut chunk (0 here): the part that arrived is not kept. (While the aborted request is
         // still being taken down, a status may show the bytes in flight.)
