@@ -155,7 +155,7 @@ const descriptor = () =>
 const deepJson = fc
   .tuple(fc.integer({ min: 100, max: 30_000 }), fc.boolean())
   .map(([depth, arrays]) =>
-    arrays ? '['.repeat(depth) + ']'.repeat(depth) : '{"a":'.repeat(depth) + '1' + '}'.repeat(depth),
+    arrays ? '['.repeat(depth) + ']'.repeat(depth) : `${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`,
   );
 
 test('fuzz: manifest PUTs of hostile shapes and sizes are stored whole or not at all', async () => {
