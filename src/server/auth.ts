@@ -68,6 +68,11 @@ const throttled = (retryAfterS: number): RegistryHttpError =>
 export class BasicAuth {
   private readonly verified = new Map<string, string>();
   private readonly failures = new Map<string, { count: number; since: number }>();
+  /** Checks running per client: they count against its budget before they fail, or a burst of
+   * concurrent bad logins would all get a full check. */
+  private readonly checking = new Map<string, number>();
+  /** Checks running, by header hash. */
+  private readonly inflight = new Map<string, Promise<string | undefined>>();
   private readonly worker = new BcryptWorker();
   private dummy: Promise<string> | undefined;
 
@@ -101,19 +106,42 @@ export class BasicAuth {
     const key = createHash('sha256').update(authorization).digest('hex');
     const known = this.verified.get(key);
     if (known !== undefined) return known;
+    // Requests with the same credentials arriving together (a client opening several connections
+    // at its first login) share one check.
+    const running = this.inflight.get(key);
+    if (running !== undefined) return running;
     const wait = this.throttledFor(client);
     if (wait > 0) {
       await new Promise((r) => setTimeout(r, THROTTLE_DELAY_MS));
       throw throttled(wait / 1000);
     }
     if (this.worker.pending >= MAX_PENDING_CHECKS) throw throttled(1);
+    const check = this.check(authorization, key, client);
+    this.inflight.set(key, check);
+    try {
+      return await check;
+    } finally {
+      this.inflight.delete(key);
+    }
+  }
+
+  /** check runs one bcrypt comparison for a header, counting it against the client while it runs. */
+  private async check(authorization: string, key: string, client: string): Promise<string | undefined> {
     const decoded = Buffer.from(authorization.slice(6).trim(), 'base64').toString('utf8');
     const colon = decoded.indexOf(':');
     const user = colon < 0 ? decoded : decoded.slice(0, colon);
     const password = colon < 0 ? '' : decoded.slice(colon + 1);
     const hash = this.users.get(user);
-    // Always one full check, known user or not, so timing says nothing about who exists.
-    const ok = (await this.worker.compare(password, hash ?? (await this.dummyHash()))) && hash !== undefined;
+    this.checking.set(client, (this.checking.get(client) ?? 0) + 1);
+    let ok: boolean;
+    try {
+      // Always one full check, known user or not, so timing says nothing about who exists.
+      ok = (await this.worker.compare(password, hash ?? (await this.dummyHash()))) && hash !== undefined;
+    } finally {
+      const n = (this.checking.get(client) ?? 1) - 1;
+      if (n <= 0) this.checking.delete(client);
+      else this.checking.set(client, n);
+    }
     if (!ok || colon < 0) {
       this.recordFailure(client);
       return undefined;
@@ -125,11 +153,17 @@ export class BasicAuth {
 
   /** throttledFor is how long (ms) a client that used up its failures must still wait; 0: not throttled. */
   private throttledFor(client: string): number {
+    const running = this.checking.get(client) ?? 0;
     const f = this.failures.get(client);
-    if (f === undefined) return 0;
-    const left = f.since + FAILURE_WINDOW_MS - Date.now();
-    if (left <= 0) this.failures.delete(client);
-    return left > 0 && f.count >= FREE_FAILURES ? left : 0;
+    let left = f === undefined ? 0 : f.since + FAILURE_WINDOW_MS - Date.now();
+    if (f !== undefined && left <= 0) {
+      this.failures.delete(client);
+      left = 0;
+    }
+    const used = (left > 0 ? (f?.count ?? 0) : 0) + running;
+    if (used < FREE_FAILURES) return 0;
+    // Throttled by checks still running: retry once they are likely done.
+    return left > 0 ? left : 1000;
   }
 
   private recordFailure(client: string): void {

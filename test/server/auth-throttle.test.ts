@@ -75,3 +75,20 @@ test('bcrypt runs off the event loop: concurrent bad logins at cost 12 do not st
     `event loop stalled ${maxDelayMs.toFixed(0)} ms (one bcrypt check: ${oneCheckMs.toFixed(0)} ms)`,
   );
 });
+
+test('a burst of first logins shares one check; a burst of bad ones gets at most the free checks', async () => {
+  const peer = await withUsers(8);
+  const first = await Promise.all(
+    Array.from({ length: 8 }, () => call(peer, 'GET', '/v2/', { headers: basic('alice', 'secret') })),
+  );
+  assert.deepEqual(
+    first.map((r) => r.status),
+    Array(8).fill(200),
+  );
+  const burst = await Promise.all(
+    Array.from({ length: 16 }, (_, i) => call(peer, 'GET', '/v2/', { headers: basic('alice', `bad${i}`) })),
+  );
+  const statuses = burst.map((r) => r.status);
+  assert.equal(statuses.filter((s) => s === 401).length, FREE_FAILURES, statuses.join(' '));
+  assert.equal(statuses.filter((s) => s === 429).length, 16 - FREE_FAILURES);
+});
