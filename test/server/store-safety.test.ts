@@ -3,6 +3,7 @@
  * pushes work, gc counts a blob's age from its commit, and start-up problems are clear.
  */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { readdir, rm, stat, symlink, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -147,4 +148,35 @@ test('start-up: an unusable store folder and a port in use are clear errors', as
   } finally {
     await srv.close();
   }
+});
+
+test('--fsync syncs the folder after a blob is renamed into it (strace)', async (t) => {
+  if (spawnSync('sh', ['-c', 'command -v strace']).status !== 0) {
+    t.skip('strace is not installed');
+    return;
+  }
+  const root = scratchDir('fsync');
+  const data = Buffer.from('durable');
+  const d = sha256(data);
+  const staged = join(root, 'staged');
+  await writeFile(staged, data);
+  const fsModule = new URL('../../src/server/storage/fs.js', import.meta.url).href;
+  const script = `const { FsStore } = await import(${JSON.stringify(fsModule)});
+const s = await FsStore.open(${JSON.stringify(root)}, { fsync: true });
+await s.commitBlob(${JSON.stringify(staged)}, ${JSON.stringify(d)});`;
+  const r = spawnSync(
+    'strace',
+    ['-f', '-qq', '-e', 'trace=openat,fsync,rename', process.execPath, '--input-type=module', '-e', script],
+    { encoding: 'utf8' },
+  );
+  assert.equal(r.status, 0, r.stderr);
+  const dir = join(root, 'blobs', 'sha256', d.slice(7, 9));
+  const trace = r.stderr;
+  const renamed = trace.indexOf(`rename("${staged}"`);
+  assert.ok(renamed >= 0, 'the blob is renamed into place');
+  const after = trace.slice(renamed);
+  const opened = new RegExp(`openat\\([^"]*"${dir}", O_RDONLY[^)]*O_DIRECTORY[^)]*\\) = (\\d+)`).exec(after);
+  assert.ok(opened, `the folder is opened after the rename:\n${after.slice(0, 2000)}`);
+  assert.match(after, new RegExp(`fsync\\(${opened[1]}\\)`), 'and fsynced');
+  assert.ok((await stat(join(dir, d.slice(7)))).isFile());
 });
