@@ -29,9 +29,23 @@ import { applyLimits, checkingInterval } from './limits.js';
 import { FsStore } from './storage/fs.js';
 import { UploadStore } from './storage/uploads.js';
 
+// What the in-place writer of `container image upload` (src/upload/store-destination.ts) uses: the
+// store, its manifest rules, and the announce records with their challenge.
+export { acceptManifest } from './accept-manifest.js';
+export {
+  announcedStores,
+  CHALLENGE_HEADER,
+  newNonce,
+  PROOF_HEADER,
+  proofMatches,
+  REGISTRY_ID_HEADER,
+  type StoreRecord,
+} from './announce.js';
 export { checkStore, type StoreCheckReport } from './check.js';
 export { DEFAULT_GRACE_MS, DEFAULT_LISTEN, DEFAULT_ROOT, DEFAULT_UPLOAD_MAX_AGE_MS } from './defaults.js';
 export { collectGarbage, type GcOptions, type GcReport } from './gc.js';
+export { checkName, parseManifestRef } from './names.js';
+export { FsStore } from './storage/fs.js';
 
 export const MAX_MANIFEST_SIZE = 4 * 1024 * 1024;
 export const DEFAULT_MAX_BLOB_SIZE = 64 * 1024 * 1024 * 1024;

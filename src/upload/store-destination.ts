@@ -25,18 +25,19 @@ import { AppError } from '../errors.js';
 import type { Descriptor } from '../oci/descriptor.js';
 import type { Digest } from '../oci/digest.js';
 import type { RawManifest, RegistrySession } from '../registry/index.js';
-import { acceptManifest } from '../server/accept-manifest.js';
 import {
+  acceptManifest,
   announcedStores,
   CHALLENGE_HEADER,
+  checkName,
+  FsStore,
   newNonce,
   PROOF_HEADER,
+  parseManifestRef,
   proofMatches,
   REGISTRY_ID_HEADER,
   type StoreRecord,
-} from '../server/announce.js';
-import { checkName, parseManifestRef } from '../server/names.js';
-import { FsStore } from '../server/storage/fs.js';
+} from '../server/index.js';
 import type { Destination } from './destination.js';
 
 /** storeDestination writes into the store at `root`, which the registry at `host` serves. */
