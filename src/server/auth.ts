@@ -85,7 +85,10 @@ export class BasicAuth {
     } catch (e) {
       throw new AppError('FILE_NOT_FOUND', `cannot read htpasswd file ${path}`, { cause: e });
     }
-    return new BasicAuth(parseHtpasswd(text, path));
+    const auth = new BasicAuth(parseHtpasswd(text, path));
+    // Made now, so that the first unknown user does not wait for it (a timing difference too).
+    await auth.dummyHash();
+    return auth;
   }
 
   /** The hash an unknown user is compared against: random, at the highest cost in the file. */
