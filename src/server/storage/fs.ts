@@ -22,6 +22,7 @@ import { readdir, rename, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Descriptor } from '../../oci/descriptor.js';
 import { type Digest, digestAlgorithm, digestHex, isDigest } from '../../oci/digest.js';
+import { BodyCache } from './body-cache.js';
 import { SafeFs, type StoreModes } from './safe-fs.js';
 
 /** A stored manifest: the exact bytes a client pushed and the media type it was pushed with. */
@@ -42,8 +43,7 @@ export class FsStore {
   readonly reposDir: string;
   readonly uploadsDir: string;
   /** Manifests are immutable by digest, so the bodies of recently served ones stay in memory. */
-  private readonly manifestCache = new Map<string, Buffer>();
-  private manifestCacheBytes = 0;
+  private readonly manifestCache = new BodyCache(64 * 1024 * 1024);
 
   /** File operations that refuse symlinks, with the store's modes and fsync setting. */
   readonly fs: SafeFs;
@@ -225,21 +225,9 @@ export class FsStore {
         if (isMissing(e)) return undefined;
         throw e;
       }
-      this.remember(d, body);
+      this.manifestCache.set(d, body);
     }
     return { digest: d, mediaType, body };
-  }
-
-  private remember(d: Digest, body: Buffer): void {
-    const LIMIT = 64 * 1024 * 1024;
-    this.manifestCache.set(d, body);
-    this.manifestCacheBytes += body.length;
-    // Drop oldest entries first (a Map iterates in insertion order).
-    for (const [k, v] of this.manifestCache) {
-      if (this.manifestCacheBytes <= LIMIT) break;
-      this.manifestCache.delete(k);
-      this.manifestCacheBytes -= v.length;
-    }
   }
 
   /** deleteManifest removes a revision, every tag pointing at it, and its referrer entry. */
