@@ -150,10 +150,18 @@ export async function startRegistryServer(opts: RegistryServerOptions): Promise<
     : createHttpServer(serverOptions, handler);
   applyLimits(server, limits);
   // A malformed request line or a reset before the handler runs: answer 400 if possible, never throw.
-  server.on('clientError', (_err, socket) => {
-    if (socket.writable)
-      socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
-    socket.destroy();
+  server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+    const status =
+      err.code === 'HPE_HEADER_OVERFLOW'
+        ? '431 Request Header Fields Too Large'
+        : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+          ? '408 Request Timeout'
+          : '400 Bad Request';
+    try {
+      if (socket.writable) socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
+    } finally {
+      socket.destroy();
+    }
   });
   const sockets = new Set<Socket>();
   server.on('connection', (s: Socket) => {
