@@ -18,6 +18,7 @@ import type { Digest } from '../oci/digest.js';
 import { acceptManifest } from './accept-manifest.js';
 import { checkName, parseManifestRef } from './names.js';
 import { FsStore } from './storage/fs.js';
+import type { StoreModes } from './storage/safe-fs.js';
 
 export interface LocalStore {
   /** The store's folder. */
@@ -34,9 +35,12 @@ export interface LocalStore {
   putManifest(repo: string, reference: string, bytes: Buffer, mediaType: string): Promise<Digest>;
 }
 
-/** openLocalStore opens the store at `root` (a folder `registry serve --root` uses). */
-export function openLocalStore(root: string): LocalStore {
-  const store = new FsStore(root);
+/**
+ * openLocalStore opens the store at `root` (a folder `registry serve --root` uses); `private` writes
+ * files 0600 and folders 0700, as a server with auth on does.
+ */
+export function openLocalStore(root: string, modes: Partial<StoreModes> = {}): LocalStore {
+  const store = new FsStore(root, modes);
   return {
     root,
     async headManifest(repo, reference) {
@@ -59,7 +63,10 @@ export function openLocalStore(root: string): LocalStore {
       try {
         // The stream fails before its last chunk when the digest or size is wrong, so a bad
         // blob never completes this file; the size is checked again before the rename.
-        await pipeline(body, createWriteStream(tmp, { flags: 'wx', highWaterMark: 1 << 20 }));
+        await pipeline(
+          body,
+          createWriteStream(tmp, { flags: 'wx', mode: store.fs.fileMode, highWaterMark: 1 << 20 }),
+        );
         const { size } = await stat(tmp);
         if (size !== desc.size) {
           throw new AppError(
