@@ -4,7 +4,7 @@
  * on these nodes, so containers are created with `--health-interval disable` and we poll
  * `podman healthcheck run NAME` ourselves until it passes, the container stops, or time runs out.
  */
-import type { NodeConnection } from './node.js';
+import type { NodeConnection } from '../process/index.js';
 
 export const HEALTH_POLL_MS = 500;
 

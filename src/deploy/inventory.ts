@@ -9,21 +9,9 @@ import { AppError } from '../errors.js';
 import type { Role } from '../heat/roles.js';
 import { loadYamlFile, where, type YamlFile } from '../heat/yaml.js';
 
-export interface InventoryNode {
-  name: string;
-  role: string;
-  address: string;
-  user: string;
-  port?: number;
-  /** local: run podman on this machine; ssh: run it through `ssh user@address`. */
-  connection: 'local' | 'ssh';
-}
+import type { InventoryNode, SshSettings } from '../process/index.js';
 
-export interface SshSettings {
-  identityFile?: string;
-  /** Extra `-o Key=Value` options, e.g. StrictHostKeyChecking=no for labs. */
-  options: Record<string, string>;
-}
+export type { InventoryNode, SshSettings };
 
 export interface Inventory {
   nodes: InventoryNode[];

@@ -19,9 +19,9 @@ import { ancestors, loadRecipes } from '../build/recipes.js';
 import { AppError } from '../errors.js';
 import { loadRoles, type Role } from '../heat/roles.js';
 import type { QuickstartConfig } from '../lab/config.js';
-import { cmd, inNet } from '../lab/exec.js';
-import { ensureRegistries, type LabPaths, labDown, labPaths, labUp, recordBuiltNames } from '../lab/lab.js';
+import { ensureRegistries, type LabPaths, labDown, labPaths, labUp, recordBuiltNames } from '../lab/index.js';
 import { planTopology, type Topology } from '../lab/topology.js';
+import { inNet, runProcess } from '../process/index.js';
 import { packageRoot, templatesPath } from '../util/paths.js';
 import {
   formatDuration,
@@ -81,22 +81,28 @@ async function overcloud(ctx: Ctx, args: string[], where: 'undercloud' | 'root' 
   // Streamed to the stage log as it comes, so `tail -f` follows a long build or deploy.
   const log = createWriteStream(ctx.log, { flags: 'a' });
   log.write(`$ ${argv.join(' ')}\n`);
-  const r = await cmd(argv, {
-    timeoutMs: 3_600_000,
-    onLine: (l) => {
-      log.write(`${l}\n`);
-      if (ctx.opts.verbose) ctx.opts.err(`    ${l}`);
-    },
-  });
+  const line = (l: string): void => {
+    log.write(`${l}\n`);
+    if (ctx.opts.verbose) ctx.opts.err(`    ${l}`);
+  };
+  const r = await runProcess(argv, { timeoutMs: 3_600_000, onLine: line, onStderrLine: line });
   await new Promise<void>((resolve) => log.end(`[exit ${r.code}]\n`, () => resolve()));
   return r;
 }
 
-function failed(stage: string, r: { code: number; stdout: string; stderr: string }, log: string): AppError {
+function failed(
+  stage: string,
+  r: { code: number | null; stdout: string; stderr: string },
+  log: string,
+): AppError {
   const tail = `${r.stdout}\n${r.stderr}`.trim().split('\n').slice(-12).join('\n    ');
-  return new AppError('QUICKSTART_STAGE_FAILED', `stage ${stage} failed (exit ${r.code}):\n    ${tail}`, {
-    hint: `full output in ${log}; fix the cause and run the quickstart again (it resumes where it stopped)`,
-  });
+  return new AppError(
+    'QUICKSTART_STAGE_FAILED',
+    `stage ${stage} failed (${r.code === null ? 'killed' : `exit ${r.code}`}):\n    ${tail}`,
+    {
+      hint: `full output in ${log}; fix the cause and run the quickstart again (it resumes where it stopped)`,
+    },
+  );
 }
 
 async function readOr(path: string): Promise<string | undefined> {
@@ -125,7 +131,7 @@ async function stageHost(ctx: Ctx): Promise<Omit<StageOutcome, 'name' | 'seconds
   const missing: string[] = [];
   const tools =
     ctx.config.deploy.driver === 'ansible' ? [...REQUIRED_TOOLS, 'ansible-playbook'] : REQUIRED_TOOLS;
-  for (const t of tools) if ((await cmd(['sh', '-c', `command -v ${t}`])).code !== 0) missing.push(t);
+  for (const t of tools) if ((await runProcess(['sh', '-c', `command -v ${t}`])).code !== 0) missing.push(t);
   if (!existsSync('/usr/sbin/sshd')) missing.push('sshd (openssh-server)');
   const conf = (await readOr('/etc/containers/containers.conf')) ?? '';
   const settings = [
@@ -354,7 +360,7 @@ async function stageDeploy(ctx: Ctx): Promise<Omit<StageOutcome, 'name' | 'secon
 
 /** validateAvailable: `overcloud validate` exists in this build (issue 10 adds it). */
 async function validateAvailable(): Promise<boolean> {
-  const r = await cmd([...CLI(), 'validate', '--help']);
+  const r = await runProcess([...CLI(), 'validate', '--help']);
   return r.code === 0 && /Usage: overcloud validate/.test(r.stdout);
 }
 

@@ -12,9 +12,9 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { AppError } from '../../src/errors.js';
 import { loadConfig, parseConfigText } from '../../src/lab/config.js';
-import { cmd } from '../../src/lab/exec.js';
-import { checkRoutes, labUp } from '../../src/lab/lab.js';
+import { checkRoutes, labUp } from '../../src/lab/index.js';
 import { planTopology } from '../../src/lab/topology.js';
+import { runProcess } from '../../src/process/index.js';
 import type { QuickstartReport } from '../../src/quickstart/run.js';
 import { packageRoot } from '../../src/util/paths.js';
 
@@ -38,15 +38,15 @@ function quickstart(args: string[]): Promise<{ code: number; stdout: string; std
 async function leftovers(): Promise<string[]> {
   const c = await loadConfig(CONFIG);
   const found: string[] = [];
-  const ns = (await cmd(['ip', 'netns', 'list'])).stdout;
+  const ns = (await runProcess(['ip', 'netns', 'list'])).stdout;
   for (const line of ns.split('\n')) if (line.startsWith(`${c.lab.name}-`)) found.push(`namespace ${line}`);
-  const routes = (await cmd(['ip', 'route', 'show', c.lab.subnet])).stdout.trim();
+  const routes = (await runProcess(['ip', 'route', 'show', c.lab.subnet])).stdout.trim();
   if (routes) found.push(`route ${routes}`);
   const mounts = await readFile('/proc/self/mountinfo', 'utf8');
   for (const l of mounts.split('\n'))
     if (l.includes(c.lab.dir) || l.includes(`/run/${c.lab.name}/`) || l.includes(`/run/netns/${c.lab.name}-`))
       found.push(`mount ${l}`);
-  const ps = (await cmd(['ps', '-eo', 'pid,args'])).stdout;
+  const ps = (await runProcess(['ps', '-eo', 'pid,args'])).stdout;
   for (const l of ps.split('\n'))
     if ((l.includes(c.lab.dir) || l.includes(`/run/${c.lab.name}/`)) && !l.includes('ps -eo'))
       found.push(`process ${l.trim()}`);
@@ -121,12 +121,12 @@ describe('quickstart end to end (config/ci_minimal.yml)', { timeout: 45 * 60_000
 describe('lab network safety', () => {
   const subnet = '10.231.26.0/24';
   after(async () => {
-    await cmd(['ip', 'route', 'del', subnet, 'dev', 'lo']);
+    await runProcess(['ip', 'route', 'del', subnet, 'dev', 'lo']);
   });
 
   it('refuses a subnet this machine routes, before creating anything', async () => {
-    await cmd(['ip', 'route', 'del', subnet, 'dev', 'lo']);
-    const add = await cmd(['ip', 'route', 'add', subnet, 'dev', 'lo']);
+    await runProcess(['ip', 'route', 'del', subnet, 'dev', 'lo']);
+    const add = await runProcess(['ip', 'route', 'add', subnet, 'dev', 'lo']);
     assert.equal(add.code, 0, add.stderr);
     await assert.rejects(
       checkRoutes(['10.231.26.1']),

@@ -8,16 +8,15 @@ import { AppError } from '../../errors.js';
 
 // The deploy engine (Heat model, zod, yaml) loads only when a command runs, not at every start of the CLI.
 const deployModules = async () => {
-  const [exec, node, ops, record, run, paths, overcloudrc] = await Promise.all([
-    import('../../deploy/exec.js'),
-    import('../../deploy/node.js'),
+  const [processes, ops, record, run, paths, overcloudrc] = await Promise.all([
+    import('../../process/index.js'),
     import('../../deploy/ops.js'),
     import('../../deploy/record.js'),
     import('../../deploy/run.js'),
     import('../../util/paths.js'),
     import('../../validate/overcloudrc.js'),
   ]);
-  return { ...exec, ...node, ...ops, ...record, ...run, ...paths, ...overcloudrc };
+  return { ...processes, ...ops, ...record, ...run, ...paths, ...overcloudrc };
 };
 
 interface DeployFlags {
@@ -80,7 +79,7 @@ export function registerDeploy(program: Command): void {
         throw new AppError('USAGE', "--dry-run goes without --config-download (it is the SSH engine's diff)");
       if (!ansible && (flags.outputDir !== undefined || flags.nodeCommand !== undefined))
         throw new AppError('USAGE', '--output-dir and --node-command go with --config-download');
-      const { runDeploy, spawnRunner, stateDir, templatesPath, writeDeployOutputs } = await deployModules();
+      const { runDeploy, runProcess, stateDir, templatesPath, writeDeployOutputs } = await deployModules();
       const result = await runDeploy(
         {
           templatesDir: typeof flags.templates === 'string' ? flags.templates : templatesPath(),
@@ -101,7 +100,7 @@ export function registerDeploy(program: Command): void {
             : { nodeCommand: flags.nodeCommand.split(/\s+/).filter(Boolean) }),
           configDownloadOnly: flags.configDownloadOnly === true,
         },
-        spawnRunner,
+        runProcess,
       );
       // overcloudrc and services.json next to the passwords: the operator's and validate's inputs.
       if (flags.dryRun !== true) {
@@ -118,13 +117,13 @@ export function registerDeploy(program: Command): void {
     .option('--state-dir <dir>', 'the stack state folder')
     .exitOverride()
     .action(async (node: string, name: string, flags: { stack: string; stateDir?: string }) => {
-      const { connectAll, findConnection, loadRecord, printCmd, spawnRunner, stateDir } =
+      const { connectAll, findConnection, loadRecord, printCmd, runProcess, stateDir } =
         await deployModules();
       const record = await loadRecord(stateDir(flags.stack, flags.stateDir));
       const conns = await connectAll(
         record.inventory.nodes.filter((n) => n.name === node),
         record.inventory.ssh,
-        spawnRunner,
+        runProcess,
       );
       try {
         out(await printCmd(findConnection(conns, node), name));
