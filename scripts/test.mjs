@@ -18,9 +18,17 @@ import { join } from 'node:path';
  * talks only to peers it starts itself on 127.0.0.1. `--isolated` checks that rule.
  */
 const UNIT = [
-  'build/kolla-config.test.js',
+  'build/cli.test.js',
+  'build/keys.test.js',
   'build/lock.test.js',
+  'build/plan.test.js',
   'build/publish.test.js',
+  'build/recipes.test.js',
+  'build/schedule.test.js',
+  'build/users.test.js',
+  'deploy/apply.test.js',
+  'deploy/cli-errors.test.js',
+  'deploy/diff.test.js',
   'deploy/intrinsics.test.js',
   'deploy/inventory.test.js',
   'deploy/plan.test.js',
@@ -28,10 +36,15 @@ const UNIT = [
   'heat/roles.test.js',
   'images/prepare.test.js',
   'lab/render.test.js',
+  'overcloud/templates.test.js',
   'process/run.test.js',
   'quickstart/config.test.js',
   'server/gc.test.js',
   'server/protocol-ours.test.js',
+  'server/units.test.js',
+  'upload/layout-source.test.js',
+  'upload/plan.test.js',
+  'validate/openstack.test.js',
 ];
 
 /** Tools a unit test must not need: bound over with /dev/null in the isolated run. */
