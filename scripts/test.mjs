@@ -37,6 +37,7 @@ const UNIT = [
   'images/prepare.test.js',
   'lab/render.test.js',
   'overcloud/templates.test.js',
+  'process/one-layer.test.js',
   'process/run.test.js',
   'quickstart/config.test.js',
   'server/gc.test.js',
