@@ -8,9 +8,9 @@ import { z } from 'zod';
 import { AppError } from '../errors.js';
 import type { Role } from '../heat/roles.js';
 import { loadYamlFile, where, type YamlFile } from '../heat/yaml.js';
-
 import type { InventoryNode, SshSettings } from '../process/index.js';
 
+/** The node types live in the process layer (node connections need them); deploy's files import them here. */
 export type { InventoryNode, SshSettings };
 
 export interface Inventory {
