@@ -7,12 +7,12 @@
  * failure stops the deploy after the step it happened in, with the container's exit code and logs.
  */
 import { AppError } from '../errors.js';
+import type { NodeConnection } from '../process/index.js';
+import { describeFailure } from '../process/index.js';
 import { mapLimit } from '../util/concurrency.js';
 import type { ApplyOptions } from './apply-options.js';
 import { describe, diffStep, needsWork, type StepAction, type StepDiff } from './diff.js';
-import { describeFailure } from './exec.js';
 import { syncScript } from './files.js';
-import type { NodeConnection } from './node.js';
 import { type DeployPlan, STEPS } from './plan.js';
 import { type NodeState, pullMissing, readState } from './state.js';
 

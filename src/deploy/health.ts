@@ -5,8 +5,8 @@
  * `podman healthcheck run NAME` ourselves until it passes, the container stops, or time runs out.
  */
 
+import type { NodeConnection } from '../process/index.js';
 import { sleep } from '../util/time.js';
-import type { NodeConnection } from './node.js';
 
 export const HEALTH_POLL_MS = 500;
 

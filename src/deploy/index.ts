@@ -1,10 +1,8 @@
 /**
  * @module deploy
  * The deploy engine as the other stages see it (validate): the plan's type, the stack's record
- * of its last deploy, connections to its nodes, and what runs on them.
+ * of its last deploy, and what runs on its nodes (connections are the process layer's).
  */
-export { type ProcessResult, type Runner, spawnRunner } from './exec.js';
-export { connectAll, type NodeConnection } from './node.js';
 export { type ContainerRow, containerLogs, listContainers } from './ops.js';
 export type { DeployPlan } from './plan.js';
 export { type DeployRecord, loadRecord, stateDir } from './record.js';

@@ -1,19 +1,19 @@
 /**
  * @module deploy/run
  * `overcloud deploy` as a library call: load inputs, plan (pure), connect to the nodes, apply (or
- * only diff, with dryRun), record the node list. The Runner is injected: the CLI passes spawnRunner.
+ * only diff, with dryRun), record the node list. The Runner is injected: the CLI passes runProcess.
  */
 
 import { join } from 'node:path';
 import { AppError } from '../errors.js';
+import type { Runner } from '../process/index.js';
+import { connectAll } from '../process/index.js';
 import { overcloudBin } from '../util/paths.js';
 import { reportFromRun, runPlaybook, writeConfigDownload } from './ansible.js';
 import { type ApplyReport, applyPlan } from './apply.js';
 import { configDownloadFiles, PLAYBOOK } from './config-download.js';
 import { DEFAULT_NODE_DIR } from './defaults.js';
-import type { Runner } from './exec.js';
 import { loadDeployInput } from './load.js';
-import { connectAll } from './node.js';
 import { type DeployPlan, planDeploy } from './plan.js';
 import { passwordsFile, saveRecord, stateDir } from './record.js';
 import { changeCount } from './report-doc.js';

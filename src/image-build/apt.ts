@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AppError } from '../errors.js';
-import { commandOutput, execFile } from './exec.js';
+import { isProcessError, mustRun } from '../process/index.js';
 
 export interface AptSnapshot {
   listsDir: string;
@@ -51,13 +51,13 @@ export async function refreshSnapshot(root: string): Promise<AptSnapshot> {
   await mkdir(join(listsDir, 'partial'), { recursive: true });
   await mkdir(join(root, 'cache', 'archives', 'partial'), { recursive: true });
   try {
-    await execFile('apt-get', ['-q', ...aptOptions(root), '--error-on=any', 'update'], {
+    await mustRun(['apt-get', '-q', ...aptOptions(root), '--error-on=any', 'update'], {
       timeoutMs: 300_000,
+      timeoutSignal: 'SIGTERM',
     });
   } catch (e) {
-    const lines = commandOutput(e)
-      .split('\n')
-      .filter((l) => /^(E|W|Err):/.test(l.trim()));
+    const output = isProcessError(e) ? `${e.result.stdout}\n${e.result.stderr}` : '';
+    const lines = output.split('\n').filter((l) => /^(E|W|Err):/.test(l.trim()));
     throw new AppError(
       'MIRROR_UNREACHABLE',
       `the Debian mirror is unreachable or incomplete (apt-get update): ${lines.slice(0, 3).join(' | ') || String(e)}`,
@@ -93,7 +93,7 @@ export async function candidateVersions(
 ): Promise<Map<string, string | undefined>> {
   const unique = [...new Set(packages)].sort();
   if (unique.length === 0) return new Map();
-  const { stdout } = await execFile('apt-cache', [...aptOptions(root), 'policy', ...unique]);
+  const { stdout } = await mustRun(['apt-cache', ...aptOptions(root), 'policy', ...unique]);
   const found = parsePolicy(stdout);
   // apt-cache prints nothing at all for a name it has never heard of.
   for (const p of unique) if (!found.has(p)) found.set(p, undefined);

@@ -5,10 +5,14 @@
  */
 import { z } from 'zod';
 import { errorMessage } from '../errors.js';
+import { mustRun } from '../process/index.js';
 import { sleep } from '../util/time.js';
-import { execFile } from './exec.js';
 
 export const KEY_LABEL = 'org.overcloud.build-key';
+
+/** Time-outs of the long podman calls: an import or an export of a big image, and one build step. */
+const BIG_STEP_MS = 30 * 60_000;
+const BUILD_STEP_MS = 2 * 60 * 60_000;
 
 const ImagesJson = z.array(
   z.looseObject({
@@ -55,7 +59,7 @@ export async function imagesNamed(prefix: string): Promise<Map<string, string>> 
 async function listImagesJson(args: string[]): Promise<string> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return (await execFile('podman', ['images', ...args, '--format', 'json'])).stdout;
+      return (await mustRun(['podman', 'images', ...args, '--format', 'json'])).stdout;
     } catch (e) {
       if (attempt >= 5 || !/image not known/.test(errorMessage(e))) throw e;
       await sleep(100 * attempt);
@@ -65,7 +69,11 @@ async function listImagesJson(args: string[]): Promise<string> {
 
 /** importRootfs turns a rootfs tarball into a one-layer image and returns its ID. */
 export async function importRootfs(tarPath: string, name: string, logFile: string): Promise<string> {
-  const { stdout } = await execFile('podman', ['import', '--quiet', tarPath, name], { logFile });
+  const { stdout } = await mustRun(['podman', 'import', '--quiet', tarPath, name], {
+    logFile,
+    timeoutMs: BIG_STEP_MS,
+    timeoutSignal: 'SIGTERM',
+  });
   return stdout.trim().replace(/^sha256:/, '');
 }
 
@@ -80,9 +88,9 @@ export async function buildImage(
   logFile: string,
   iidFile: string,
 ): Promise<void> {
-  await execFile(
-    'podman',
+  await mustRun(
     [
+      'podman',
       'build',
       '--pull=never',
       '--squash',
@@ -95,18 +103,18 @@ export async function buildImage(
       ...mounts.flatMap(([src, dst]) => ['--volume', `${src}:${dst}:ro`]),
       contextDir,
     ],
-    { logFile },
+    { logFile, timeoutMs: BUILD_STEP_MS, timeoutSignal: 'SIGTERM' },
   );
 }
 
 /** tagImage gives an image more names (existing names elsewhere move to it). */
 export async function tagImage(id: string, names: readonly string[]): Promise<void> {
-  if (names.length > 0) await execFile('podman', ['tag', id, ...names]);
+  if (names.length > 0) await mustRun(['podman', 'tag', id, ...names]);
 }
 
 /** removeImage deletes one image by name or ID (untagging only if other names remain). */
 export async function removeImage(ref: string): Promise<void> {
-  await execFile('podman', ['rmi', ref], { okCodes: [1, 2] });
+  await mustRun(['podman', 'rmi', ref], { okCodes: [1, 2] });
 }
 
 /**
@@ -116,13 +124,14 @@ export async function removeImage(ref: string): Promise<void> {
  * stored, so their digests are the image's diff IDs and no CPU goes into compression.
  */
 export async function exportToLayout(ref: string, dir: string, logFile: string): Promise<void> {
-  await execFile('podman', ['save', '--quiet', '--format', 'oci-dir', '--uncompressed', '-o', dir, ref], {
+  await mustRun(['podman', 'save', '--quiet', '--format', 'oci-dir', '--uncompressed', '-o', dir, ref], {
     logFile,
-    timeoutMs: 1_800_000,
+    timeoutMs: BIG_STEP_MS,
+    timeoutSignal: 'SIGTERM',
   });
 }
 
 /** bootstrapRootfs runs mmdebstrap with the host's apt sources into a tarball. */
 export async function bootstrapRootfs(args: readonly string[], logFile: string): Promise<void> {
-  await execFile('mmdebstrap', args, { logFile, timeoutMs: 1_200_000 });
+  await mustRun(['mmdebstrap', ...args], { logFile, timeoutMs: 1_200_000, timeoutSignal: 'SIGTERM' });
 }

@@ -24,9 +24,7 @@ import {
   tagNames,
 } from '../image-build/index.js';
 import {
-  cmd,
   ensureRegistries,
-  inNet,
   type LabPaths,
   labDown,
   labPaths,
@@ -37,6 +35,7 @@ import {
   type Topology,
 } from '../lab/index.js';
 import { parseReference } from '../oci/reference.js';
+import { inNet, runProcess } from '../process/index.js';
 import { openLocalStore } from '../server/index.js';
 import { readTextOr } from '../util/fs.js';
 import { cliCommand, templatesPath } from '../util/paths.js';
@@ -97,22 +96,28 @@ async function overcloud(ctx: Ctx, args: string[], where: 'undercloud' | 'root' 
   // Streamed to the stage log as it comes, so `tail -f` follows a long build or deploy.
   const log = createWriteStream(ctx.log, { flags: 'a' });
   log.write(`$ ${argv.join(' ')}\n`);
-  const r = await cmd(argv, {
-    timeoutMs: 3_600_000,
-    onLine: (l) => {
-      log.write(`${l}\n`);
-      if (ctx.opts.verbose) ctx.opts.err(`    ${l}`);
-    },
-  });
+  const line = (l: string): void => {
+    log.write(`${l}\n`);
+    if (ctx.opts.verbose) ctx.opts.err(`    ${l}`);
+  };
+  const r = await runProcess(argv, { timeoutMs: 3_600_000, onLine: line, onStderrLine: line });
   await new Promise<void>((resolve) => log.end(`[exit ${r.code}]\n`, () => resolve()));
   return r;
 }
 
-function failed(stage: string, r: { code: number; stdout: string; stderr: string }, log: string): AppError {
+function failed(
+  stage: string,
+  r: { code: number | null; stdout: string; stderr: string },
+  log: string,
+): AppError {
   const tail = `${r.stdout}\n${r.stderr}`.trim().split('\n').slice(-12).join('\n    ');
-  return new AppError('QUICKSTART_STAGE_FAILED', `stage ${stage} failed (exit ${r.code}):\n    ${tail}`, {
-    hint: `full output in ${log}; fix the cause and run the quickstart again (it resumes where it stopped)`,
-  });
+  return new AppError(
+    'QUICKSTART_STAGE_FAILED',
+    `stage ${stage} failed (${r.code === null ? 'killed' : `exit ${r.code}`}):\n    ${tail}`,
+    {
+      hint: `full output in ${log}; fix the cause and run the quickstart again (it resumes where it stopped)`,
+    },
+  );
 }
 
 /**
@@ -153,7 +158,7 @@ async function stageHost(ctx: Ctx): Promise<Omit<StageOutcome, 'name' | 'seconds
   const missing: string[] = [];
   const tools =
     ctx.config.deploy.driver === 'ansible' ? [...REQUIRED_TOOLS, 'ansible-playbook'] : REQUIRED_TOOLS;
-  for (const t of tools) if ((await cmd(['sh', '-c', `command -v ${t}`])).code !== 0) missing.push(t);
+  for (const t of tools) if ((await runProcess(['sh', '-c', `command -v ${t}`])).code !== 0) missing.push(t);
   if (!existsSync('/usr/sbin/sshd')) missing.push('sshd (openssh-server)');
   const conf = (await readOr('/etc/containers/containers.conf')) ?? '';
   const settings = [

@@ -8,8 +8,9 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { connectAll, containerLogs, listContainers, loadRecord, spawnRunner } from '../deploy/index.js';
+import { containerLogs, listContainers, loadRecord } from '../deploy/index.js';
 import { AppError, errorMessage } from '../errors.js';
+import { connectAll, runProcess } from '../process/index.js';
 import { limiter } from '../util/concurrency.js';
 import { CATALOGUE_TYPES, type Check, type CheckContext, cleanup, selectChecks } from './checks.js';
 import { openstackClient } from './openstack.js';
@@ -40,7 +41,7 @@ async function failureLogs(stateDir: string, check: Check, lines: number): Promi
   const out: string[] = [];
   try {
     const record = await loadRecord(stateDir);
-    const conns = await connectAll(record.inventory.nodes, record.inventory.ssh, spawnRunner);
+    const conns = await connectAll(record.inventory.nodes, record.inventory.ssh, runProcess);
     try {
       const rows = await listContainers(conns);
       for (const row of rows.filter((r) => check.containers.includes(r.name))) {

@@ -5,10 +5,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { applyPlan } from '../../src/deploy/apply.js';
-import type { ProcessResult } from '../../src/deploy/exec.js';
-import type { NodeConnection } from '../../src/deploy/node.js';
 import { type DeployPlan, planDeploy } from '../../src/deploy/plan.js';
 import { DEPLOY_REPORT_FORMAT, deployReportDoc } from '../../src/deploy/report-doc.js';
+import type { NodeConnection, ProcessResult } from '../../src/process/index.js';
 import { type Fixture, fixture, smallEnv } from './fixtures.js';
 
 const ok = (stdout = ''): ProcessResult => ({
@@ -18,6 +17,7 @@ const ok = (stdout = ''): ProcessResult => ({
   timedOut: false,
   stdout,
   stderr: '',
+  dropped: { stdout: 0, stderr: 0 },
   durationMs: 1,
 });
 

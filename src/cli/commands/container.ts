@@ -3,18 +3,17 @@
  * `overcloud container list|logs`: the containers of the last deploy, read from the nodes.
  */
 import type { Command } from 'commander';
-import type { NodeConnection } from '../../deploy/node.js';
 import { AppError } from '../../errors.js';
+import type { NodeConnection } from '../../process/index.js';
 
 /** The deploy engine, loaded when a command runs rather than at every start of the CLI. */
 const engine = async () => {
-  const [exec, node, ops, record] = await Promise.all([
-    import('../../deploy/exec.js'),
-    import('../../deploy/node.js'),
+  const [processes, ops, record] = await Promise.all([
+    import('../../process/index.js'),
     import('../../deploy/ops.js'),
     import('../../deploy/record.js'),
   ]);
-  return { ...exec, ...node, ...ops, ...record };
+  return { ...processes, ...ops, ...record };
 };
 
 interface StackFlags {
@@ -27,11 +26,11 @@ async function withNodes<T>(
   only: string | undefined,
   fn: (conns: NodeConnection[]) => Promise<T>,
 ): Promise<T> {
-  const { loadRecord, stateDir, connectAll, spawnRunner } = await engine();
+  const { loadRecord, stateDir, connectAll, runProcess } = await engine();
   const record = await loadRecord(stateDir(flags.stack, flags.stateDir));
   const nodes = record.inventory.nodes.filter((n) => only === undefined || n.name === only);
   if (nodes.length === 0) throw new AppError('USAGE', `no node ${only} in the last deploy`);
-  const conns = await connectAll(nodes, record.inventory.ssh, spawnRunner);
+  const conns = await connectAll(nodes, record.inventory.ssh, runProcess);
   try {
     return await fn(conns);
   } finally {

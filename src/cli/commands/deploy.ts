@@ -8,9 +8,8 @@ import { AppError } from '../../errors.js';
 
 // The deploy engine (Heat model, zod, yaml) loads only when a command runs, not at every start of the CLI.
 const deployModules = async () => {
-  const [exec, node, ops, record, run, paths, overcloudrc, reportDoc] = await Promise.all([
-    import('../../deploy/exec.js'),
-    import('../../deploy/node.js'),
+  const [processes, ops, record, run, paths, overcloudrc, reportDoc] = await Promise.all([
+    import('../../process/index.js'),
     import('../../deploy/ops.js'),
     import('../../deploy/record.js'),
     import('../../deploy/run.js'),
@@ -18,7 +17,7 @@ const deployModules = async () => {
     import('../../validate/overcloudrc.js'),
     import('../../deploy/report-doc.js'),
   ]);
-  return { ...exec, ...node, ...ops, ...record, ...run, ...paths, ...overcloudrc, ...reportDoc };
+  return { ...processes, ...ops, ...record, ...run, ...paths, ...overcloudrc, ...reportDoc };
 };
 
 interface DeployFlags {
@@ -90,7 +89,7 @@ export function registerDeploy(program: Command): void {
         throw new AppError('USAGE', "--dry-run goes without --config-download (it is the SSH engine's diff)");
       if (!ansible && (flags.outputDir !== undefined || flags.nodeCommand !== undefined))
         throw new AppError('USAGE', '--output-dir and --node-command go with --config-download');
-      const { deployReportDoc, runDeploy, spawnRunner, stateDir, templatesPath, writeDeployOutputs } =
+      const { deployReportDoc, runDeploy, runProcess, stateDir, templatesPath, writeDeployOutputs } =
         await deployModules();
       const say = flags.json ? err : out;
       const result = await runDeploy(
@@ -113,7 +112,7 @@ export function registerDeploy(program: Command): void {
             : { nodeCommand: flags.nodeCommand.split(/\s+/).filter(Boolean) }),
           configDownloadOnly: flags.configDownloadOnly === true,
         },
-        spawnRunner,
+        runProcess,
       );
       // overcloudrc and services.json next to the passwords: the operator's and validate's inputs.
       if (flags.dryRun !== true) {
@@ -139,13 +138,13 @@ export function registerDeploy(program: Command): void {
     .option('--state-dir <dir>', 'the stack state folder')
     .exitOverride()
     .action(async (node: string, name: string, flags: { stack: string; stateDir?: string }) => {
-      const { connectAll, findConnection, loadRecord, printCmd, spawnRunner, stateDir } =
+      const { connectAll, findConnection, loadRecord, printCmd, runProcess, stateDir } =
         await deployModules();
       const record = await loadRecord(stateDir(flags.stack, flags.stateDir));
       const conns = await connectAll(
         record.inventory.nodes.filter((n) => n.name === node),
         record.inventory.ssh,
-        spawnRunner,
+        runProcess,
       );
       try {
         out(await printCmd(findConnection(conns, node), name));

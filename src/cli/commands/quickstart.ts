@@ -37,7 +37,7 @@ async function local(config: QuickstartConfig, flags: QuickstartFlags, out: Out,
     { loadTopology, runQuickstart, summaryLines, teardown },
     { writeFileAtomic },
   ] = await Promise.all([
-    import('../../lab/lab.js'),
+    import('../../lab/index.js'),
     import('../../quickstart/lock.js'),
     import('../../quickstart/run.js'),
     import('../../util/atomic.js'),

@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { spawnRunner } from '../../src/deploy/exec.js';
 import { localhostInventory, parseInventory } from '../../src/deploy/inventory.js';
-import { sshArgs } from '../../src/deploy/node.js';
 import { AppError } from '../../src/errors.js';
+import { sshArgs } from '../../src/process/index.js';
 import { parseYaml } from '../../src/util/yaml.js';
 
 const roles = [{ name: 'Controller', tags: ['primary', 'controller'] }, { name: 'Compute' }];
@@ -51,17 +50,5 @@ describe('inventory', () => {
   });
   it('localhost runs the primary role', () => {
     assert.deepEqual(localhostInventory([{ name: 'Compute' }, ...roles]).nodes[0]?.role, 'Controller');
-  });
-});
-
-describe('spawnRunner', () => {
-  it('returns exit code and output, feeds stdin, and kills on time-out', async () => {
-    const r = await spawnRunner(['sh', '-c', 'cat; echo err >&2; exit 3'], { input: 'hello' });
-    assert.deepEqual([r.code, r.stdout, r.stderr.trim(), r.timedOut], [3, 'hello', 'err', false]);
-    const slow = await spawnRunner(['sleep', '5'], { timeoutMs: 100 });
-    assert.equal(slow.timedOut, true);
-    assert.equal(slow.code, null);
-    const missing = await spawnRunner(['/nonexistent/tool']);
-    assert.equal(missing.code, 127);
   });
 });

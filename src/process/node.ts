@@ -1,17 +1,34 @@
 /**
- * @module deploy/node
+ * @module process/node
  * How commands reach a node: locally, or over SSH with one multiplexed connection per node (a
- * ControlMaster opened once, then every podman call rides on it: ~10 ms instead of a handshake).
- * Both expose the same two calls, `podman(args)` and `shell(script)`; everything goes through the
- * injected Runner.
+ * ControlMaster opened once, then every call rides on it: ~10 ms instead of a handshake). Both
+ * expose the same calls, `podman(args)` and `shell(script)`, and go through an injected Runner.
+ * Deploy, validate and the CLI's look-around commands share these connections.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AppError } from '../errors.js';
-import { describeFailure, type ProcessResult, type Runner, type RunOptions } from './exec.js';
-import type { InventoryNode, SshSettings } from './inventory.js';
-import { shellQuote } from './podman-args.js';
+import { describeFailure } from './error.js';
+import type { ProcessResult, Runner, RunOptions } from './run.js';
+import { shellQuote } from './shell-quote.js';
+
+/** A node of the inventory: where it is and how to log in. */
+export interface InventoryNode {
+  name: string;
+  role: string;
+  address: string;
+  user: string;
+  port?: number;
+  /** local: run podman on this machine; ssh: run it through `ssh user@address`. */
+  connection: 'local' | 'ssh';
+}
+
+export interface SshSettings {
+  identityFile?: string;
+  /** Extra `-o Key=Value` options, e.g. StrictHostKeyChecking=no for labs. */
+  options: Record<string, string>;
+}
 
 export interface NodeConnection {
   node: InventoryNode;
@@ -77,7 +94,7 @@ export async function sshConnection(
   };
 }
 
-/** connect opens a connection per node, in parallel. */
+/** connectAll opens a connection per node, in parallel; if one fails, the others are closed. */
 export async function connectAll(
   nodes: InventoryNode[],
   ssh: SshSettings,
