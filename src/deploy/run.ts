@@ -29,6 +29,8 @@ export interface DeployOptions {
   pull: 'missing' | 'always';
   concurrency: number;
   out: (line: string) => void;
+  /** Where warnings go (the CLI: stderr); default: `out` with a `[warning]` prefix. */
+  warn?: (message: string) => void;
   /** ssh: our engine over SSH; ansible: write a config-download folder and run its playbook. */
   driver?: 'ssh' | 'ansible';
   /** ansible: the config-download folder (default <state dir>/config-download). */
@@ -73,6 +75,8 @@ export async function runDeploy(opts: DeployOptions, run: Runner): Promise<Deplo
     passwordsFile: passwordsFile(dir),
     writePasswords: !opts.dryRun,
   });
+  const warn = opts.warn ?? ((m: string) => opts.out(`[warning] ${m}`));
+  for (const warning of loaded.input.env.warnings) warn(warning);
   const plan = planDeploy(loaded.input);
   if (loaded.generatedPasswords.length > 0 && !opts.dryRun)
     opts.out(`[passwords] generated ${loaded.generatedPasswords.join(', ')} into ${passwordsFile(dir)}`);

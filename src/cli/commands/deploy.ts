@@ -94,6 +94,7 @@ export function registerDeploy(program: Command): void {
           pull: flags.pull,
           concurrency: 16,
           out,
+          warn: (m) => process.stderr.write(`overcloud: warning: ${m}\n`),
           driver: ansible ? 'ansible' : 'ssh',
           ...(flags.outputDir === undefined ? {} : { outputDir: flags.outputDir }),
           ...(flags.nodeCommand === undefined
