@@ -53,6 +53,7 @@ export type ErrorCode =
   | 'PULL_FAILED'
   | 'NODE_COMMAND_FAILED'
   | 'DEPLOY_FAILED'
+  | 'DEPLOY_NOT_READY'
   // image build
   | 'COMMAND_FAILED'
   | 'IMAGE_BUILD_FAILED'

@@ -12,10 +12,14 @@ import { type ApplyReport, applyPlan } from './apply.js';
 import { configDownloadFiles, PLAYBOOK } from './config-download.js';
 import { DEFAULT_NODE_DIR } from './defaults.js';
 import type { Runner } from './exec.js';
+import type { Inventory } from './inventory.js';
 import { loadDeployInput } from './load.js';
 import { connectAll } from './node.js';
 import { type DeployPlan, planDeploy } from './plan.js';
+import { needsWaiting, planReadiness, type ReadinessPlan, waitReady } from './readiness.js';
 import { passwordsFile, saveRecord, stateDir } from './record.js';
+
+const DEFAULT_READY_TIMEOUT_MS = 300_000;
 
 export interface DeployOptions {
   templatesDir: string;
@@ -39,6 +43,8 @@ export interface DeployOptions {
   nodeCommand?: string[];
   /** ansible: write the folder, do not run it. */
   configDownloadOnly?: boolean;
+  /** How long, after the last step, to wait for the deployed services to be ready (default 300 s). */
+  readyTimeoutMs?: number;
 }
 
 export interface DeployResult {
@@ -128,14 +134,24 @@ export async function runDeploy(opts: DeployOptions, run: Runner): Promise<Deplo
       await Promise.all(conns.map((c) => c.close()));
     }
   }
+  // Ready to serve, or the deploy is not complete; the record is kept either way (for `container
+  // list` and `logs` on what is deployed).
+  const notReady =
+    opts.dryRun || report.failure
+      ? undefined
+      : await waitUntilReady(planReadiness(loaded.input, plan), loaded.inventory, run, opts).then(
+          () => undefined,
+          (e: unknown) => e,
+        );
   if (!opts.dryRun) {
     await saveRecord(dir, {
       stack: opts.stack,
       finishedAt: new Date().toISOString(),
-      ok: !report.failure,
+      ok: !report.failure && notReady === undefined,
       inventory: loaded.inventory,
     });
   }
+  if (notReady !== undefined) throw notReady;
   const durationMs = Date.now() - started;
   const c = report.counts;
   const changes =
@@ -160,4 +176,28 @@ export async function runDeploy(opts: DeployOptions, run: Runner): Promise<Deplo
     );
   }
   return { plan, report, durationMs };
+}
+
+/**
+ * waitUntilReady runs the readiness checks after the last step (TripleO's post-deploy waits): a
+ * deploy is complete when its agents are alive and its computes mapped, not when containers run.
+ */
+async function waitUntilReady(
+  rp: ReadinessPlan,
+  inventory: Inventory,
+  run: Runner,
+  opts: DeployOptions,
+): Promise<void> {
+  if (!needsWaiting(rp)) return;
+  const cellsNode = rp.cells && inventory.nodes.find((n) => n.name === rp.cells?.node);
+  const conns = cellsNode ? await connectAll([cellsNode], inventory.ssh, run) : [];
+  try {
+    await waitReady(rp, {
+      ...(conns[0] === undefined ? {} : { cellsNode: conns[0] }),
+      out: opts.out,
+      timeoutMs: opts.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS,
+    });
+  } finally {
+    await Promise.all(conns.map((c) => c.close()));
+  }
 }

@@ -29,6 +29,7 @@ interface DeployFlags {
   stateDir?: string;
   dryRun?: boolean;
   healthTimeout: string;
+  readyTimeout: string;
   pull: string;
   configDownload?: boolean;
   configDownloadOnly?: boolean;
@@ -55,6 +56,11 @@ export function registerDeploy(program: Command): void {
     .option('--dry-run', 'print per node and step what would be created, replaced or removed; change nothing')
     .option('--health-timeout <seconds>', 'how long a new container may take to become healthy', '120')
     .option(
+      '--ready-timeout <seconds>',
+      'after the last step, how long to wait for network agents alive and computes mapped to a cell',
+      '300',
+    )
+    .option(
       '--pull <policy>',
       'missing: pull absent images (default); always: also re-pull present tags',
       'missing',
@@ -73,6 +79,8 @@ export function registerDeploy(program: Command): void {
     .action(async (flags: DeployFlags) => {
       if (!/^\d+$/.test(flags.healthTimeout))
         throw new AppError('USAGE', '--health-timeout must be a whole number of seconds');
+      if (!/^\d+$/.test(flags.readyTimeout))
+        throw new AppError('USAGE', '--ready-timeout must be a whole number of seconds');
       if (flags.pull !== 'missing' && flags.pull !== 'always')
         throw new AppError('USAGE', '--pull must be missing or always');
       const ansible = flags.configDownload === true || flags.configDownloadOnly === true;
@@ -91,6 +99,7 @@ export function registerDeploy(program: Command): void {
           stateDir: flags.stateDir,
           dryRun: flags.dryRun === true,
           healthTimeoutMs: Number(flags.healthTimeout) * 1000,
+          readyTimeoutMs: Number(flags.readyTimeout) * 1000,
           pull: flags.pull,
           concurrency: 16,
           out,
