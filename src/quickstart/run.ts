@@ -16,6 +16,7 @@ import { catalogueNames } from '../build/builder.js';
 import { servedNames, tagNames } from '../build/plan.js';
 import { imagesNamed } from '../build/podman.js';
 import { ancestors, loadRecipes } from '../build/recipes.js';
+import { registerStack, unregisterStack } from '../deploy/known-stacks.js';
 import { AppError } from '../errors.js';
 import { loadRoles, type Role } from '../heat/roles.js';
 import type { QuickstartConfig } from '../lab/config.js';
@@ -345,11 +346,27 @@ async function stageDeploy(ctx: Ctx): Promise<Omit<StageOutcome, 'name' | 'secon
       ? ['--config-download', '--output-dir', stackFile(ctx, 'config-download')]
       : []),
   ]);
+  // Registered even when the deploy failed: `overcloud container list|logs` then find what is there.
+  await registerLabStack(ctx);
   if (r.code !== 0) throw failed('deploy', r, ctx.log);
   const lines = r.stdout.trim().split('\n');
   const noChanges = lines.find((l) => /^no changes:/.test(l));
   const complete = lines.find((l) => /^deploy complete:/.test(l));
   return { changed: noChanges === undefined, detail: noChanges ?? complete ?? lines.pop() ?? '' };
+}
+
+/**
+ * registerLabStack makes the lab's stack the one `overcloud container list|logs`, `validate` and
+ * `debug print-cmd` find without flags, entered through the undercloud namespace.
+ */
+async function registerLabStack(ctx: Ctx): Promise<void> {
+  await registerStack({
+    id: ctx.config.lab.name,
+    stack: 'overcloud',
+    stateDir: stackFile(ctx, 'state'),
+    netns: `/run/netns/${ctx.topo.undercloud.ns}`,
+    description: `quickstart --config ${ctx.config.path} (lab ${ctx.config.lab.name})`,
+  });
 }
 
 /** validateAvailable: `overcloud validate` exists in this build (issue 10 adds it). */
@@ -478,8 +495,10 @@ export function summaryLines(config: QuickstartConfig, report: QuickstartReport,
       ? [`  WARNING: not all containers run healthy on ${unhealthy.map((n) => n.name).join(', ')}`]
       : []),
     '',
-    'Look around (as root):',
-    `  nsenter --net=/run/netns/${topo.undercloud.ns} bin/overcloud container list --state-dir ${paths.stackDir}/state`,
+    "Look around (as root; the lab is this machine's registered stack, entered by itself):",
+    '  bin/overcloud container list',
+    `  bin/overcloud container logs ${topo.nodes[0]?.name ?? 'NODE'} keystone`,
+    '  bin/overcloud validate',
     `  nsenter --net=/run/netns/${topo.undercloud.ns} ssh -F ${paths.sshConfig} ${topo.nodes[0]?.name ?? 'NODE'} podman ps`,
     `  nsenter --net=/run/netns/${topo.undercloud.ns} bin/overcloud container image list ${topo.undercloudRegistry}`,
     `  less ${paths.logs}/deploy.log      # every stage's full output is in ${paths.logs}/`,
@@ -501,6 +520,7 @@ export async function teardown(
 ): Promise<string[]> {
   const { topo } = await loadTopology(config);
   const r = await labDown(config, topo, { purge }, (l) => opts.verbose && opts.err(`    removed ${l}`));
+  await unregisterStack(config.lab.name);
   return r.removed;
 }
 

@@ -5,6 +5,7 @@
  */
 import type { Command } from 'commander';
 import { AppError } from '../../errors.js';
+import { placeStack } from '../stack.js';
 
 // The deploy engine (Heat model, zod, yaml) loads only when a command runs, not at every start of the CLI.
 const deployModules = async () => {
@@ -128,9 +129,13 @@ export function registerDeploy(program: Command): void {
     .option('--state-dir <dir>', 'the stack state folder')
     .exitOverride()
     .action(async (node: string, name: string, flags: { stack: string; stateDir?: string }) => {
-      const { connectAll, findConnection, loadRecord, printCmd, spawnRunner, stateDir } =
-        await deployModules();
-      const record = await loadRecord(stateDir(flags.stack, flags.stateDir));
+      const place = await placeStack(flags);
+      if (!place.here) {
+        process.exitCode = place.exitCode;
+        return;
+      }
+      const { connectAll, findConnection, loadRecord, printCmd, spawnRunner } = await deployModules();
+      const record = await loadRecord(place.stateDir);
       const conns = await connectAll(
         record.inventory.nodes.filter((n) => n.name === node),
         record.inventory.ssh,
