@@ -169,7 +169,7 @@ async function checkRound(
     details.push(`network agents alive: ${rp.agents.map((a) => `${a.binary}@${a.node}`).join(', ')}`);
   }
   if (rp.computes.length > 0) {
-    const up = await computeServicesUp(rp, api);
+    const up = await computeServicesUp(api);
     const notUp = rp.computes.filter((c) => !up.has(c.node));
     missing.push(...notUp.map((c) => `${c.node}: nova-compute not up in Nova`));
     if (notUp.length === 0) {
@@ -187,7 +187,7 @@ async function checkRound(
   return { missing, details };
 }
 
-async function computeServicesUp(_rp: ReadinessPlan, api: ApiSession): Promise<Set<string>> {
+async function computeServicesUp(api: ApiSession): Promise<Set<string>> {
   const { services } = await api.get<{
     services: { binary: string; host: string; state: string; status: string }[];
   }>('compute', '/os-services?binary=nova-compute');
