@@ -173,8 +173,10 @@ async function checkRound(
     const notUp = rp.computes.filter((c) => !up.has(c.node));
     missing.push(...notUp.map((c) => `${c.node}: nova-compute not up in Nova`));
     if (notUp.length === 0) {
-      const unmapped = await mapToCells(rp, cellsNode as NodeConnection);
-      missing.push(...unmapped.map((n) => `${n}: compute host not mapped to a cell`));
+      const cells = await mapToCells(rp, cellsNode as NodeConnection);
+      missing.push(...cells.unmapped.map((n) => `${n}: compute host not mapped to a cell`));
+      if (cells.discovered.length > 0)
+        details.push(`mapped to a cell by cell_v2 discover_hosts: ${cells.discovered.join(', ')}`);
       const listed = await hypervisorHosts(api);
       missing.push(
         ...rp.computes.filter((c) => !listed.has(c.node)).map((c) => `${c.node}: no hypervisor listed`),
@@ -204,18 +206,22 @@ async function hypervisorHosts(api: ApiSession): Promise<Set<string>> {
 
 /**
  * mapToCells lists the cell's hosts; when a compute is missing, runs `cell_v2 discover_hosts
- * --by-service` (as TripleO's nova_api step did) and lists again. Returns the nodes still unmapped.
+ * --by-service` (as TripleO's nova_api step did) and lists again. Says which computes that mapped
+ * and which are still unmapped.
  */
-async function mapToCells(rp: ReadinessPlan, conn: NodeConnection): Promise<string[]> {
+async function mapToCells(
+  rp: ReadinessPlan,
+  conn: NodeConnection,
+): Promise<{ unmapped: string[]; discovered: string[] }> {
   const container = (rp.cells as NonNullable<ReadinessPlan['cells']>).container;
   const manage = async (args: string[]): Promise<string> => {
     const r = await conn.podman(['exec', '--user', 'root', container, 'nova-manage', 'cell_v2', ...args], {
       timeoutMs: 120_000,
     });
-    if (r.code !== 0)
-      throw new Error(
-        `nova-manage cell_v2 ${args.join(' ')} in ${container} on ${conn.node.name}: ${(r.stderr || r.stdout).trim().split('\n').slice(-1)[0] ?? `exit ${r.code}`}`,
-      );
+    if (r.code !== 0) {
+      const last = (r.stderr || r.stdout).trim().split('\n').slice(-1)[0] || `exit ${r.code}`;
+      throw new Error(`nova-manage cell_v2 ${args.join(' ')} in ${container} on ${conn.node.name}: ${last}`);
+    }
     return r.stdout;
   };
   const unmapped = async (): Promise<string[]> => {
@@ -223,9 +229,10 @@ async function mapToCells(rp: ReadinessPlan, conn: NodeConnection): Promise<stri
     return rp.computes.map((c) => c.node).filter((n) => !hosts.has(n));
   };
   const before = await unmapped();
-  if (before.length === 0) return [];
+  if (before.length === 0) return { unmapped: [], discovered: [] };
   await manage(['discover_hosts', '--by-service', '--verbose']);
-  return unmapped();
+  const after = await unmapped();
+  return { unmapped: after, discovered: before.filter((n) => !after.includes(n)) };
 }
 
 /** mappedHosts reads the Hostname column of `nova-manage cell_v2 list_hosts`' table. */

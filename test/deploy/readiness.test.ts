@@ -190,6 +190,10 @@ describe('deploy readiness', () => {
     assert.ok(
       lines.some((l) => /waiting: overcloud-novacompute-0: neutron-linuxbridge-agent not alive/.test(l)),
     );
+    assert.ok(
+      lines.includes('[ready] mapped to a cell by cell_v2 discover_hosts: overcloud-novacompute-1'),
+      lines.join('\n'),
+    );
     assert.match(lines.at(-1) ?? '', /^\[ready\] the deployed services are ready to serve \(\d+\.\d s\)$/);
   });
 
