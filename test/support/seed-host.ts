@@ -7,7 +7,7 @@
  * again only when this helper added it.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { writeFile } from 'node:fs/promises';
+import { mkdir, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { packageRoot } from '../../src/util/paths.js';
 import { run, runStatus, type StatusResult } from './exec.js';
@@ -77,8 +77,8 @@ export async function startSeedHost(): Promise<SeedHost> {
     throw e;
   }
   const bin = join(home.dir, 'bin');
-  await run('mkdir', ['-p', bin]);
-  await run('ln', ['-s', join(packageRoot(), 'bin', 'overcloud'), join(bin, 'overcloud')]);
+  await mkdir(bin, { recursive: true });
+  await symlink(join(packageRoot(), 'bin', 'overcloud'), join(bin, 'overcloud'));
   // The seed says `openstack overcloud ...`: this shim lets its lines run as written.
   await writeFile(join(bin, 'openstack'), OPENSTACK_SHIM, { mode: 0o755 });
   return {
