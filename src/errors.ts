@@ -55,6 +55,7 @@ export type ErrorCode =
   | 'PULL_FAILED'
   | 'NODE_COMMAND_FAILED'
   | 'DEPLOY_FAILED'
+  | 'DEPLOY_NOT_READY'
   // image build
   | 'COMMAND_FAILED'
   | 'IMAGE_BUILD_FAILED'

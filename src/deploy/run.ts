@@ -13,10 +13,14 @@ import { reportFromRun, runPlaybook, writeConfigDownload } from './ansible.js';
 import { type ApplyReport, applyPlan } from './apply.js';
 import { configDownloadFiles, PLAYBOOK } from './config-download.js';
 import { DEFAULT_NODE_DIR } from './defaults.js';
+import type { Inventory } from './inventory.js';
 import { loadDeployInput } from './load.js';
 import { type DeployPlan, planDeploy } from './plan.js';
+import { needsWaiting, planReadiness, type ReadinessPlan, waitReady } from './readiness.js';
 import { passwordsFile, saveRecord, stateDir } from './record.js';
 import { changeCount } from './report-doc.js';
+
+const DEFAULT_READY_TIMEOUT_MS = 300_000;
 
 export interface DeployOptions {
   templatesDir: string;
@@ -30,6 +34,8 @@ export interface DeployOptions {
   pull: 'missing' | 'always';
   concurrency: number;
   out: (line: string) => void;
+  /** Where warnings go (the CLI: stderr); default: `out` with a `[warning]` prefix. */
+  warn?: (message: string) => void;
   /** ssh: our engine over SSH; ansible: write a config-download folder and run its playbook. */
   driver?: 'ssh' | 'ansible';
   /** ansible: the config-download folder (default <state dir>/config-download). */
@@ -38,6 +44,8 @@ export interface DeployOptions {
   nodeCommand?: string[];
   /** ansible: write the folder, do not run it. */
   configDownloadOnly?: boolean;
+  /** How long, after the last step, to wait for the deployed services to be ready (default 300 s). */
+  readyTimeoutMs?: number;
 }
 
 export interface DeployResult {
@@ -74,6 +82,8 @@ export async function runDeploy(opts: DeployOptions, run: Runner): Promise<Deplo
     passwordsFile: passwordsFile(dir),
     writePasswords: !opts.dryRun,
   });
+  const warn = opts.warn ?? ((m: string) => opts.out(`[warning] ${m}`));
+  for (const warning of loaded.input.env.warnings) warn(warning);
   const plan = planDeploy(loaded.input);
   if (loaded.generatedPasswords.length > 0 && !opts.dryRun)
     opts.out(`[passwords] generated ${loaded.generatedPasswords.join(', ')} into ${passwordsFile(dir)}`);
@@ -125,14 +135,24 @@ export async function runDeploy(opts: DeployOptions, run: Runner): Promise<Deplo
       await Promise.all(conns.map((c) => c.close()));
     }
   }
+  // Ready to serve, or the deploy is not complete; the record is kept either way (for `container
+  // list` and `logs` on what is deployed).
+  const notReady =
+    opts.dryRun || report.failure
+      ? undefined
+      : await waitUntilReady(planReadiness(loaded.input, plan), loaded.inventory, run, opts).then(
+          () => undefined,
+          (e: unknown) => e,
+        );
   if (!opts.dryRun) {
     await saveRecord(dir, {
       stack: opts.stack,
       finishedAt: new Date().toISOString(),
-      ok: !report.failure,
+      ok: !report.failure && notReady === undefined,
       inventory: loaded.inventory,
     });
   }
+  if (notReady !== undefined) throw notReady;
   const durationMs = Date.now() - started;
   const c = report.counts;
   const changes = changeCount(report);
@@ -156,4 +176,28 @@ export async function runDeploy(opts: DeployOptions, run: Runner): Promise<Deplo
     );
   }
   return { plan, report, durationMs };
+}
+
+/**
+ * waitUntilReady runs the readiness checks after the last step (TripleO's post-deploy waits): a
+ * deploy is complete when its agents are alive and its computes mapped, not when containers run.
+ */
+async function waitUntilReady(
+  rp: ReadinessPlan,
+  inventory: Inventory,
+  run: Runner,
+  opts: DeployOptions,
+): Promise<void> {
+  if (!needsWaiting(rp)) return;
+  const cellsNode = rp.cells && inventory.nodes.find((n) => n.name === rp.cells?.node);
+  const conns = cellsNode ? await connectAll([cellsNode], inventory.ssh, run) : [];
+  try {
+    await waitReady(rp, {
+      ...(conns[0] === undefined ? {} : { cellsNode: conns[0] }),
+      out: opts.out,
+      timeoutMs: opts.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS,
+    });
+  } finally {
+    await Promise.all(conns.map((c) => c.close()));
+  }
 }

@@ -32,6 +32,13 @@ const TemplateSchema = z.strictObject({
   kolla_config: z.record(z.string().startsWith('/'), z.unknown()).optional(),
   docker_config: StepMap.optional(),
   bootstrap_config: StepMap.optional(),
+  /** The agent binary Neutron lists for this service: deploy waits until it is alive on the node. */
+  network_agent: z
+    .string()
+    .regex(/^neutron-[a-z0-9-]+$/, 'the binary `network agent list` shows, e.g. neutron-dhcp-agent')
+    .optional(),
+  /** TripleO's key: a compute service; deploy waits until it is up, mapped to a cell and listed. */
+  cellv2_discovery: z.boolean().optional(),
 });
 
 export type ParameterDecl = z.infer<typeof ParameterSchema>;
@@ -46,6 +53,8 @@ export interface ServiceTemplate {
   kollaConfig: Record<string, unknown>;
   dockerConfig: Record<string, Record<string, unknown>>;
   bootstrapConfig: Record<string, Record<string, unknown>>;
+  /** What deploy waits for before it reports success (see deploy/readiness). */
+  readiness: { networkAgent?: string; cellv2Discovery: boolean };
 }
 
 /** parseServiceTemplate validates the top-level structure of one parsed definition. Pure. */
@@ -72,6 +81,10 @@ export function parseServiceTemplate(file: YamlFile): ServiceTemplate {
     kollaConfig: t.kolla_config ?? {},
     dockerConfig: t.docker_config ?? {},
     bootstrapConfig: t.bootstrap_config ?? {},
+    readiness: {
+      ...(t.network_agent === undefined ? {} : { networkAgent: t.network_agent }),
+      cellv2Discovery: t.cellv2_discovery === true,
+    },
   };
 }
 

@@ -2,7 +2,8 @@
  * @module prepare/catalogue
  * The image catalogue: which container images exist, the Heat parameters each fills and the
  * services that need it. Data, not code: templates/container-images/overcloud_containers.yaml
- * (TripleO's Pike template plus the Queens additions), or a user's file of the same shape.
+ * (TripleO's Pike template plus the Queens additions, in the Queens template's order: where several
+ * entries name one parameter the last rendered wins), or a user's file of the same shape.
  */
 import { z } from 'zod';
 import { AppError } from '../errors.js';

@@ -117,6 +117,7 @@ export async function runPrepare(opts: PrepareOptions, deps: PrepareDeps): Promi
   // that prepare selects exactly the images a deploy of the same files would run.
   const filterActive = envFiles.length > 0 || opts.rolesFile !== undefined;
   const env = await loadEnvironments(filterActive ? [defaultRegistryFile(), ...envFiles] : []);
+  for (const warning of env.warnings) deps.warn(warning);
   const filter = filterActive
     ? buildServiceFilter(await loadRoles(opts.rolesFile ?? defaultRolesFile()), env)
     : undefined;

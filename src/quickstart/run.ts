@@ -13,6 +13,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import type { DeployReportDoc } from '../deploy/index.js';
+import { registerStack, unregisterStack } from '../deploy/index.js';
 import { AppError } from '../errors.js';
 import { loadRoles, type Role } from '../heat/roles.js';
 import {
@@ -375,9 +376,25 @@ async function stageDeploy(ctx: Ctx): Promise<Omit<StageOutcome, 'name' | 'secon
       : []),
     '--json',
   ]);
+  // Registered even when the deploy failed: `overcloud container list|logs` then find what is there.
+  await registerLabStack(ctx);
   if (r.code !== 0) throw failed('deploy', r, ctx.log);
   const doc = jsonOutput<DeployReportDoc>('deploy', r, ctx.log);
   return { changed: doc.changed, detail: deployDetail(doc) };
+}
+
+/**
+ * registerLabStack makes the lab's stack the one `overcloud container list|logs`, `validate` and
+ * `debug print-cmd` find without flags, entered through the undercloud namespace.
+ */
+async function registerLabStack(ctx: Ctx): Promise<void> {
+  await registerStack({
+    id: ctx.config.lab.name,
+    stack: 'overcloud',
+    stateDir: stackFile(ctx, 'state'),
+    netns: `/run/netns/${ctx.topo.undercloud.ns}`,
+    description: `quickstart --config ${ctx.config.path} (lab ${ctx.config.lab.name})`,
+  });
 }
 
 /** deployDetail says in one line what the deploy did, as its own summary line does. */
@@ -502,8 +519,10 @@ export function summaryLines(config: QuickstartConfig, report: QuickstartReport,
       ? [`  WARNING: not all containers run healthy on ${unhealthy.map((n) => n.name).join(', ')}`]
       : []),
     '',
-    'Look around (as root):',
-    `  nsenter --net=/run/netns/${topo.undercloud.ns} bin/overcloud container list --state-dir ${paths.stackDir}/state`,
+    "Look around (as root; the lab is this machine's registered stack, entered by itself):",
+    '  bin/overcloud container list',
+    `  bin/overcloud container logs ${topo.nodes[0]?.name ?? 'NODE'} keystone`,
+    '  bin/overcloud validate',
     `  nsenter --net=/run/netns/${topo.undercloud.ns} ssh -F ${paths.sshConfig} ${topo.nodes[0]?.name ?? 'NODE'} podman ps`,
     `  nsenter --net=/run/netns/${topo.undercloud.ns} bin/overcloud container image list ${topo.undercloudRegistry}`,
     `  less ${paths.logs}/deploy.log      # every stage's full output is in ${paths.logs}/`,
@@ -525,6 +544,7 @@ export async function teardown(
 ): Promise<string[]> {
   const { topo } = await loadTopology(config);
   const r = await labDown(config, topo, { purge }, (l) => opts.verbose && opts.err(`    removed ${l}`));
+  await unregisterStack(config.lab.name);
   return r.removed;
 }
 

@@ -1,7 +1,9 @@
 /**
  * @module util/yaml
  * Reads YAML input files. A syntax error names the file, line and column; the parsed document keeps
- * node positions so later checks (unknown keys, bad values) can point at a line too.
+ * node positions so later checks (unknown keys, bad values) can point at a line too. A key given
+ * twice in one mapping is an error, unless the caller reads as Heat reads environment files
+ * (`repeatedKeys: 'last-wins'`, PyYAML's rule): then the last value counts and each repeat is listed.
  */
 import { readFile } from 'node:fs/promises';
 import { type Document, isMap, isNode, isScalar, isSeq, LineCounter, parseDocument } from 'yaml';
@@ -11,8 +13,24 @@ import { AppError, type ErrorCode } from '../errors.js';
 export interface YamlFile {
   path: string;
   value: unknown;
-  /** lineOf returns the 1-based line of the value at a key path, when known. */
+  /** lineOf returns the 1-based line of the value at a key path, when known (the last of repeats). */
   lineOf(path: (string | number)[]): number | undefined;
+  /** Keys given more than once in one mapping (only with `repeatedKeys: 'last-wins'`). */
+  repeatedKeys: RepeatedKey[];
+}
+
+/** A key that one mapping holds more than once; the value at the last line is the one used. */
+export interface RepeatedKey {
+  /** The key path of the mapping holding the key (empty: the top level). */
+  parent: (string | number)[];
+  key: string;
+  /** The 1-based lines of every occurrence, in file order. */
+  lines: number[];
+}
+
+export interface ParseOptions {
+  /** error (default): a repeated key is YAML_INVALID; last-wins: Heat's and PyYAML's rule. */
+  repeatedKeys?: 'error' | 'last-wins';
 }
 
 /** readText reads a file, turning ENOENT/EISDIR/EACCES into FILE_NOT_FOUND with the path named. */
@@ -28,9 +46,10 @@ export async function readText(path: string, what: string): Promise<string> {
 }
 
 /** parseYaml parses text; `path` is used in messages only. */
-export function parseYaml(text: string, path: string): YamlFile {
+export function parseYaml(text: string, path: string, options: ParseOptions = {}): YamlFile {
+  const lastWins = options.repeatedKeys === 'last-wins';
   const lineCounter = new LineCounter();
-  const doc: Document = parseDocument(text, { lineCounter, prettyErrors: true, uniqueKeys: true });
+  const doc: Document = parseDocument(text, { lineCounter, prettyErrors: true, uniqueKeys: !lastWins });
   const first = doc.errors[0];
   if (first) {
     const pos = first.linePos?.[0];
@@ -40,14 +59,16 @@ export function parseYaml(text: string, path: string): YamlFile {
   }
   return {
     path,
+    // With repeated keys allowed, toJS keeps the last value of each, as PyYAML's loader does.
     value: doc.toJS({ maxAliasCount: 1000 }) as unknown,
+    repeatedKeys: lastWins ? findRepeatedKeys(doc.contents, [], lineCounter) : [],
     lineOf(keyPath) {
       // Walk down as far as the path exists; a mapping key points at the key's own line.
       let node: unknown = doc.contents;
       let line: number | undefined = rangeLine(node, lineCounter);
       for (const segment of keyPath) {
         if (isMap(node)) {
-          const pair = node.items.find((p) => isScalar(p.key) && String(p.key.value) === String(segment));
+          const pair = node.items.findLast((p) => isScalar(p.key) && String(p.key.value) === String(segment));
           if (!pair) break;
           line = rangeLine(pair.key, lineCounter) ?? line;
           node = pair.value;
@@ -62,8 +83,39 @@ export function parseYaml(text: string, path: string): YamlFile {
 }
 
 /** loadYamlFile reads and parses a YAML file. */
-export async function loadYamlFile(path: string, what: string): Promise<YamlFile> {
-  return parseYaml(await readText(path, what), path);
+export async function loadYamlFile(
+  path: string,
+  what: string,
+  options: ParseOptions = {},
+): Promise<YamlFile> {
+  return parseYaml(await readText(path, what), path, options);
+}
+
+/** findRepeatedKeys lists, depth first in file order, every scalar key a mapping holds twice or more. */
+function findRepeatedKeys(
+  node: unknown,
+  parent: (string | number)[],
+  lineCounter: LineCounter,
+): RepeatedKey[] {
+  const found: RepeatedKey[] = [];
+  if (isSeq(node)) {
+    node.items.forEach((item, i) => {
+      found.push(...findRepeatedKeys(item, [...parent, i], lineCounter));
+    });
+  } else if (isMap(node)) {
+    const lines = new Map<string, number[]>();
+    for (const pair of node.items) {
+      if (!isScalar(pair.key)) continue;
+      const key = String(pair.key.value);
+      lines.set(key, [...(lines.get(key) ?? []), rangeLine(pair.key, lineCounter) ?? 0]);
+    }
+    for (const [key, at] of lines) if (at.length > 1) found.push({ parent, key, lines: at });
+    for (const pair of node.items) {
+      if (isScalar(pair.key))
+        found.push(...findRepeatedKeys(pair.value, [...parent, String(pair.key.value)], lineCounter));
+    }
+  }
+  return found;
 }
 
 /** where formats `file:line` (or just the file) for messages. */

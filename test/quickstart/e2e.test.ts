@@ -17,16 +17,24 @@ import { planTopology } from '../../src/lab/topology.js';
 import { runProcess } from '../../src/process/index.js';
 import type { QuickstartReport } from '../../src/quickstart/run.js';
 import { packageRoot } from '../../src/util/paths.js';
+import { scratchDir } from '../support/tmp.js';
 
 const CONFIG = join(packageRoot(), 'config', 'ci_minimal.yml');
+// The stacks this test's quickstart registers, apart from the machine's; HOME without a stack of its own.
+const SCRATCH = scratchDir('quickstart-e2e');
+const ENV = { ...process.env, OVERCLOUD_STACKS_DIR: join(SCRATCH, 'stacks'), HOME: SCRATCH };
 
 function quickstart(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return cli(['quickstart', '--config', CONFIG, ...args]);
+}
+
+function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   const entry = join(packageRoot(), 'dist', 'src', 'cli', 'run.js');
   return new Promise((resolve) => {
     execFile(
       process.execPath,
-      [entry, 'quickstart', '--config', CONFIG, ...args],
-      { timeout: 40 * 60_000, maxBuffer: 64 * 1024 * 1024 },
+      [entry, ...args],
+      { timeout: 40 * 60_000, maxBuffer: 64 * 1024 * 1024, env: ENV },
       (err, stdout, stderr) => {
         resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
       },
@@ -66,6 +74,8 @@ async function leftovers(): Promise<string[]> {
     if ((l.includes(c.lab.dir) || l.includes(`/run/${c.lab.name}/`)) && !l.includes('ps -eo'))
       found.push(`process ${l.trim()}`);
   for (const d of [c.lab.dir, `/run/${c.lab.name}`]) if (existsSync(d)) found.push(`folder ${d}`);
+  const registered = join(ENV.OVERCLOUD_STACKS_DIR, `${c.lab.name}.json`);
+  if (existsSync(registered)) found.push(`registered stack ${registered}`);
   return found;
 }
 
@@ -107,6 +117,25 @@ describe('quickstart end to end (config/ci_minimal.yml)', { timeout: 45 * 60_000
     assert.ok(validate);
     assert.equal(validate.skipped ?? false, false, `validate was skipped: ${validate.detail}`);
     assert.match(validate.detail, /checks passed/);
+  });
+
+  it('the look-around needs no flags: the lab is the registered stack, entered by the command', async () => {
+    const r = await quickstart([]);
+    assert.equal(r.code, 0, r.stderr.slice(-3000));
+    assert.match(r.stdout, /^ {2}bin\/overcloud container list$/m);
+    assert.match(r.stdout, /^ {2}bin\/overcloud validate$/m);
+    assert.doesNotMatch(r.stdout, /nsenter --net=\S+ bin\/overcloud container list/);
+    // From the root namespace, with no stack in HOME: the lab's containers.
+    const list = await cli(['container', 'list', '--format', 'json']);
+    assert.equal(list.code, 0, list.stderr);
+    const rows = JSON.parse(list.stdout) as { node: string; name: string; status: string }[];
+    assert.ok(
+      rows.some(
+        (x) => x.node === 'overcloud-controller-0' && x.name === 'keystone' && x.status === 'running',
+      ),
+    );
+    const logs = await cli(['container', 'logs', 'overcloud-controller-0', 'keystone', '--tail', '5']);
+    assert.equal(logs.code, 0, logs.stderr);
   });
 
   it('a second run changes nothing and says so', async () => {

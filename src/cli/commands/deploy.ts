@@ -5,6 +5,7 @@
  */
 import type { Command } from 'commander';
 import { AppError } from '../../errors.js';
+import { placeStack } from '../stack.js';
 
 // The deploy engine (Heat model, zod, yaml) loads only when a command runs, not at every start of the CLI.
 const deployModules = async () => {
@@ -29,6 +30,7 @@ interface DeployFlags {
   stateDir?: string;
   dryRun?: boolean;
   healthTimeout: string;
+  readyTimeout: string;
   pull: string;
   configDownload?: boolean;
   configDownloadOnly?: boolean;
@@ -64,6 +66,11 @@ export function registerDeploy(program: Command): void {
     )
     .option('--health-timeout <seconds>', 'how long a new container may take to become healthy', '120')
     .option(
+      '--ready-timeout <seconds>',
+      'after the last step, how long to wait for network agents alive and computes mapped to a cell',
+      '300',
+    )
+    .option(
       '--pull <policy>',
       'missing: pull absent images (default); always: also re-pull present tags',
       'missing',
@@ -82,6 +89,8 @@ export function registerDeploy(program: Command): void {
     .action(async (flags: DeployFlags) => {
       if (!/^\d+$/.test(flags.healthTimeout))
         throw new AppError('USAGE', '--health-timeout must be a whole number of seconds');
+      if (!/^\d+$/.test(flags.readyTimeout))
+        throw new AppError('USAGE', '--ready-timeout must be a whole number of seconds');
       if (flags.pull !== 'missing' && flags.pull !== 'always')
         throw new AppError('USAGE', '--pull must be missing or always');
       const ansible = flags.configDownload === true || flags.configDownloadOnly === true;
@@ -102,9 +111,11 @@ export function registerDeploy(program: Command): void {
           stateDir: flags.stateDir,
           dryRun: flags.dryRun === true,
           healthTimeoutMs: Number(flags.healthTimeout) * 1000,
+          readyTimeoutMs: Number(flags.readyTimeout) * 1000,
           pull: flags.pull,
           concurrency: 16,
           out: say,
+          warn: (m) => process.stderr.write(`overcloud: warning: ${m}\n`),
           driver: ansible ? 'ansible' : 'ssh',
           ...(flags.outputDir === undefined ? {} : { outputDir: flags.outputDir }),
           ...(flags.nodeCommand === undefined
@@ -138,9 +149,13 @@ export function registerDeploy(program: Command): void {
     .option('--state-dir <dir>', 'the stack state folder')
     .exitOverride()
     .action(async (node: string, name: string, flags: { stack: string; stateDir?: string }) => {
-      const { connectAll, findConnection, loadRecord, printCmd, runProcess, stateDir } =
-        await deployModules();
-      const record = await loadRecord(stateDir(flags.stack, flags.stateDir));
+      const place = await placeStack(flags);
+      if (!place.here) {
+        process.exitCode = place.exitCode;
+        return;
+      }
+      const { connectAll, findConnection, loadRecord, printCmd, runProcess } = await deployModules();
+      const record = await loadRecord(place.stateDir);
       const conns = await connectAll(
         record.inventory.nodes.filter((n) => n.name === node),
         record.inventory.ssh,

@@ -8,6 +8,7 @@ import { AppError } from '../../errors.js';
 // The check names are in the help text. The module imports only Node's and errors; the validation
 // itself (deploy engine, SSH) is imported when the command runs, to keep the CLI's start-up short.
 import { CHECKS } from '../../validate/checks.js';
+import { placeStack } from '../stack.js';
 
 interface ValidateFlags {
   stack: string;
@@ -25,7 +26,10 @@ export function registerValidate(program: Command): void {
       'check a deployed overcloud through the openstack client; each check is printed with its time',
     )
     .option('--stack <name>', 'stack name', 'overcloud')
-    .option('--state-dir <dir>', 'the stack state folder (holds overcloudrc and services.json)')
+    .option(
+      '--state-dir <dir>',
+      'the stack state folder, with overcloudrc and services.json (default: ~/.overcloud/<stack>, else the registered one)',
+    )
     .option('--rc <file>', 'an overcloudrc to use instead of the stack one')
     .option(
       '--only <checks>',
@@ -36,12 +40,14 @@ export function registerValidate(program: Command): void {
     .exitOverride()
     .action(async (flags: ValidateFlags) => {
       if (!/^\d+$/.test(flags.logLines)) throw new AppError('USAGE', '--log-lines must be a whole number');
-      const [{ stateDir }, { runValidate }] = await Promise.all([
-        import('../../deploy/record.js'),
-        import('../../validate/index.js'),
-      ]);
+      const place = await placeStack(flags);
+      if (!place.here) {
+        process.exitCode = place.exitCode;
+        return;
+      }
+      const { runValidate } = await import('../../validate/index.js');
       const result = await runValidate({
-        stateDir: stateDir(flags.stack, flags.stateDir),
+        stateDir: place.stateDir,
         rcFile: flags.rc,
         only: flags.only
           ?.split(',')
