@@ -52,6 +52,7 @@ export type ErrorCode =
   // deploy
   | 'PULL_FAILED'
   | 'NODE_COMMAND_FAILED'
+  | 'NODE_DELETE_REFUSED'
   | 'DEPLOY_FAILED'
   // image build
   | 'COMMAND_FAILED'

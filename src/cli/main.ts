@@ -9,6 +9,7 @@ import { registerContainer } from './commands/container.js';
 import { registerContainerImage } from './commands/container-image.js';
 import { registerDeploy } from './commands/deploy.js';
 import { registerImageBuild } from './commands/image-build.js';
+import { registerNode } from './commands/node.js';
 import { registerPaunch } from './commands/paunch.js';
 import { registerQuickstart } from './commands/quickstart.js';
 import { registerRegistry } from './commands/registry.js';
@@ -30,6 +31,9 @@ export function buildProgram(): Command {
   registerContainer(container);
   registerImageBuild(program.command('image').description('build container images').exitOverride());
   registerDeploy(program);
+  registerNode(
+    program.command('node').description('day-2 operations on the nodes of a deployed stack').exitOverride(),
+  );
   registerPaunch(program);
   registerQuickstart(program);
   registerValidate(program);

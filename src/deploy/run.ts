@@ -15,7 +15,7 @@ import { configDownloadFiles, PLAYBOOK } from './config-download.js';
 import { DEFAULT_NODE_DIR } from './defaults.js';
 import { loadDeployInput } from './load.js';
 import { type DeployPlan, planDeploy } from './plan.js';
-import { passwordsFile, saveRecord, stateDir } from './record.js';
+import { loadRemoved, passwordsFile, saveRecord, stateDir } from './record.js';
 
 export interface DeployOptions {
   templatesDir: string;
@@ -65,7 +65,9 @@ export function insecureRegistries(parameterDefaults: Record<string, unknown>): 
 export async function runDeploy(opts: DeployOptions, run: Runner): Promise<DeployResult> {
   const started = Date.now();
   const dir = stateDir(opts.stack, opts.stateDir);
+  const removed = await loadRemoved(dir);
   const loaded = await loadDeployInput({
+    removedNodes: removed.map((n) => n.name),
     templatesDir: opts.templatesDir,
     environmentFiles: opts.environmentFiles,
     rolesFile: opts.rolesFile,
@@ -74,6 +76,10 @@ export async function runDeploy(opts: DeployOptions, run: Runner): Promise<Deplo
     writePasswords: !opts.dryRun,
   });
   const plan = planDeploy(loaded.input);
+  for (const n of removed.filter((r) => loaded.leftOut.includes(r.name)))
+    opts.out(
+      `[note] ${n.name} (${n.role}) left out: removed by overcloud node delete on ${n.removedAt.slice(0, 10)} (${join(dir, 'removed-nodes.json')})`,
+    );
   if (loaded.generatedPasswords.length > 0 && !opts.dryRun)
     opts.out(`[passwords] generated ${loaded.generatedPasswords.join(', ')} into ${passwordsFile(dir)}`);
   if (plan.hostServices.length > 0)
