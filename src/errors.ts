@@ -54,6 +54,7 @@ export type ErrorCode =
   // deploy
   | 'PULL_FAILED'
   | 'NODE_COMMAND_FAILED'
+  | 'NODE_DELETE_REFUSED'
   | 'DEPLOY_FAILED'
   | 'DEPLOY_NOT_READY'
   // image build

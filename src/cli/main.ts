@@ -10,6 +10,7 @@ import { registerContainerImage } from './commands/container-image.js';
 import { registerDeploy } from './commands/deploy.js';
 import { registerImageBuild } from './commands/image-build.js';
 import { registerImageGuest } from './commands/image-guest.js';
+import { registerNode } from './commands/node.js';
 import { registerPaunch } from './commands/paunch.js';
 import { registerQuickstart } from './commands/quickstart.js';
 import { registerRegistry } from './commands/registry.js';
@@ -36,6 +37,9 @@ export function buildProgram(): Command {
   registerImageBuild(imageCommand);
   registerImageGuest(imageCommand);
   registerDeploy(program);
+  registerNode(
+    program.command('node').description('day-2 operations on the nodes of a deployed stack').exitOverride(),
+  );
   registerPaunch(program);
   registerQuickstart(program);
   registerValidate(program);

@@ -7,5 +7,13 @@
 export { type KnownStack, registerStack, resolveStack, unregisterStack } from './known-stacks.js';
 export { type ContainerRow, containerLogs, listContainers } from './ops.js';
 export type { DeployPlan } from './plan.js';
-export { type DeployRecord, loadRecord, stateDir } from './record.js';
+export {
+  type DeployRecord,
+  loadRecord,
+  loadRemoved,
+  type RemovedNode,
+  saveRecord,
+  saveRemoved,
+  stateDir,
+} from './record.js';
 export { DEPLOY_REPORT_FORMAT, type DeployReportDoc } from './report-doc.js';

@@ -17,7 +17,7 @@ import type { Inventory } from './inventory.js';
 import { loadDeployInput } from './load.js';
 import { type DeployPlan, planDeploy } from './plan.js';
 import { needsWaiting, planReadiness, type ReadinessPlan, waitReady } from './readiness.js';
-import { passwordsFile, saveRecord, stateDir } from './record.js';
+import { loadRemoved, passwordsFile, saveRecord, stateDir } from './record.js';
 import { changeCount } from './report-doc.js';
 
 const DEFAULT_READY_TIMEOUT_MS = 300_000;
@@ -74,7 +74,9 @@ export function insecureRegistries(parameterDefaults: Record<string, unknown>): 
 export async function runDeploy(opts: DeployOptions, run: Runner): Promise<DeployResult> {
   const started = Date.now();
   const dir = stateDir(opts.stack, opts.stateDir);
+  const removed = await loadRemoved(dir);
   const loaded = await loadDeployInput({
+    removedNodes: removed.map((n) => n.name),
     templatesDir: opts.templatesDir,
     environmentFiles: opts.environmentFiles,
     rolesFile: opts.rolesFile,
@@ -85,6 +87,10 @@ export async function runDeploy(opts: DeployOptions, run: Runner): Promise<Deplo
   const warn = opts.warn ?? ((m: string) => opts.out(`[warning] ${m}`));
   for (const warning of loaded.input.env.warnings) warn(warning);
   const plan = planDeploy(loaded.input);
+  for (const n of removed.filter((r) => loaded.leftOut.includes(r.name)))
+    opts.out(
+      `[note] ${n.name} (${n.role}) left out: removed by overcloud node delete on ${n.removedAt.slice(0, 10)} (${join(dir, 'removed-nodes.json')})`,
+    );
   if (loaded.generatedPasswords.length > 0 && !opts.dryRun)
     opts.out(`[passwords] generated ${loaded.generatedPasswords.join(', ')} into ${passwordsFile(dir)}`);
   if (plan.hostServices.length > 0)

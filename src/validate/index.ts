@@ -16,6 +16,9 @@ import { CATALOGUE_TYPES, type Check, type CheckContext, cleanup, selectChecks }
 import { openstackClient } from './openstack.js';
 import { rcFile, readOvercloudrc, readServices, type ServiceMap } from './overcloudrc.js';
 
+export { type OpenStackClient, openstackClient } from './openstack.js';
+export { forgetNodes, rcFile, readOvercloudrc, readServices, type ServiceMap } from './overcloudrc.js';
+
 export interface ValidateOptions {
   stateDir: string;
   rcFile?: string;

@@ -143,3 +143,15 @@ export async function readServices(dir: string): Promise<ServiceMap | undefined>
   const text = await readTextOr(servicesFile(dir), undefined);
   return text === undefined ? undefined : (JSON.parse(text) as ServiceMap);
 }
+
+/** forgetNodes drops nodes from services.json, so checks no longer expect services there. */
+export async function forgetNodes(dir: string, names: string[]): Promise<void> {
+  const services = await readServices(dir);
+  if (!services) return;
+  const kept: ServiceMap = {};
+  for (const [service, nodes] of Object.entries(services)) {
+    const left = nodes.filter((n) => !names.includes(n));
+    if (left.length > 0) kept[service] = left;
+  }
+  await writeFileAtomic(servicesFile(dir), `${JSON.stringify(kept, null, 2)}\n`, { mode: 0o600 });
+}
