@@ -67,11 +67,15 @@ async function agentAlive(): Promise<boolean> {
   return rows.some((x) => x.Host === NODE && x.Binary === 'neutron-linuxbridge-agent' && x.Alive === true);
 }
 
-/** deployCommand is the quickstart's own deploy command line, from its log. */
+/** deployCommand is the quickstart's own deploy command line, from its log (without --json). */
 async function deployCommand(): Promise<string[]> {
   const log = await readFile(join(LAB.dir, 'logs', 'deploy.log'), 'utf8');
   const line = log.split('\n').findLast((l) => l.startsWith('$ ')) ?? '';
-  return line.slice(2).split(' ');
+  // The quickstart reads the deploy's --json report; run it as an operator would, for its lines.
+  return line
+    .slice(2)
+    .split(' ')
+    .filter((a) => a !== '--json');
 }
 
 describe('deploy readiness on the lab (containers_minimal, two computes)', { timeout: 90 * 60_000 }, () => {
