@@ -8,8 +8,10 @@ import { createHash, randomBytes } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AppError } from '../errors.js';
+import type { NodeAccess } from './nodes.js';
 import type { OpenStackClient } from './openstack.js';
 import type { ServiceMap } from './overcloudrc.js';
+import { SERVICE_CHECKS } from './service-checks.js';
 
 export interface CheckContext {
   os: OpenStackClient;
@@ -20,8 +22,18 @@ export interface CheckContext {
   scratch: string;
   /** unique suffix for everything a run creates */
   tag: string;
+  /** the deployed nodes and the stack's passwords, for checks that look beyond the APIs */
+  nodes: NodeAccess;
   /** what earlier checks created, for later checks and cleanup */
-  made: { imageId?: string; networkId?: string; flavorId?: string; serverId?: string };
+  made: {
+    imageId?: string;
+    networkId?: string;
+    subnetId?: string;
+    flavorId?: string;
+    serverId?: string;
+    routerId?: string;
+    ec2Access?: string;
+  };
 }
 
 export interface Check {
@@ -47,6 +59,7 @@ export const CATALOGUE_TYPES: Record<string, string> = {
   NeutronApi: 'network',
   NeutronServer: 'network',
   HeatApi: 'orchestration',
+  HeatApiCfn: 'cloudformation',
   Horizon: 'dashboard',
 };
 
@@ -59,6 +72,8 @@ const NOVA_BINARIES: Record<string, string> = {
 /** Binaries `network agent list` shows, by the service that runs them. */
 const NEUTRON_AGENTS: Record<string, string> = {
   NeutronDhcpAgent: 'neutron-dhcp-agent',
+  NeutronL3Agent: 'neutron-l3-agent',
+  NeutronMetadataAgent: 'neutron-metadata-agent',
   NeutronLinuxbridgeAgent: 'neutron-linuxbridge-agent',
   ComputeNeutronLinuxbridgeAgent: 'neutron-linuxbridge-agent',
   NeutronOvsAgent: 'neutron-openvswitch-agent',
@@ -224,6 +239,7 @@ export const CHECKS: Check[] = [
         '192.0.2.0/24',
         `validate-${ctx.tag}`,
       ]);
+      ctx.made.subnetId = sub.id;
       return `network ${net.id.slice(0, 8)}, subnet ${sub.cidr}`;
     },
   },
@@ -366,6 +382,7 @@ export const CHECKS: Check[] = [
       return `302 -> ${where}`;
     },
   },
+  ...SERVICE_CHECKS,
 ];
 
 /** selectChecks picks checks by name (--only) or by the deployed services. */
@@ -389,6 +406,10 @@ export async function cleanup(ctx: CheckContext): Promise<string[]> {
     await ctx.os.run(args).catch((e: Error) => problems.push(e.message.split('\n')[0] ?? ''));
   };
   if (ctx.made.serverId) await del(['server', 'delete', '--wait', ctx.made.serverId]);
+  if (ctx.made.routerId && ctx.made.subnetId)
+    await del(['router', 'remove', 'subnet', ctx.made.routerId, ctx.made.subnetId]);
+  if (ctx.made.routerId) await del(['router', 'delete', ctx.made.routerId]);
+  if (ctx.made.ec2Access) await del(['ec2', 'credentials', 'delete', ctx.made.ec2Access]);
   if (ctx.made.flavorId) await del(['flavor', 'delete', ctx.made.flavorId]);
   if (ctx.made.networkId) await del(['network', 'delete', ctx.made.networkId]);
   if (ctx.made.imageId) await del(['image', 'delete', ctx.made.imageId]);

@@ -1,0 +1,275 @@
+/**
+ * @module validate/service-checks
+ * Checks of the services beyond the containers_minimal set, each selected only when its service is
+ * deployed: Redis through HAProxy with its password, Heat's CloudFormation API (version document
+ * and a signed DescribeStacks), a router with a subnet interface in its namespace on the L3 agent's
+ * node, Nova's metadata API as the controller sees it, and a noVNC console URL through HAProxy.
+ */
+import { createHmac, randomBytes } from 'node:crypto';
+import { connect } from 'node:net';
+import { AppError } from '../errors.js';
+import type { Check, CheckContext } from './checks.js';
+
+const fail = (msg: string): never => {
+  throw new AppError('VALIDATE_FAILED', msg);
+};
+
+/** publicHost is the host of the public endpoints (HAProxy on the controller), from the rc's auth URL. */
+const publicHost = (ctx: CheckContext): string => new URL(ctx.rc.OS_AUTH_URL as string).hostname;
+
+async function pollUntil<T>(what: string, timeoutMs: number, fn: () => Promise<T | undefined>): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last = '';
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v !== undefined) return v;
+    } catch (e) {
+      last = (e as Error).message;
+    }
+    if (Date.now() > deadline)
+      return fail(`${what} not reached in ${timeoutMs / 1000} s${last ? `: ${last}` : ''}`);
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+}
+
+/** redisTalk sends inline commands one at a time and returns each reply's first line. */
+export function redisTalk(
+  host: string,
+  port: number,
+  commands: string[],
+  timeoutMs = 10_000,
+): Promise<string[]> {
+  return new Promise((resolve, reject) => {
+    const replies: string[] = [];
+    let buf = '';
+    const sock = connect({ host, port });
+    const timer = setTimeout(() => {
+      sock.destroy();
+      reject(new AppError('VALIDATE_FAILED', `redis ${host}:${port}: no answer in ${timeoutMs / 1000} s`));
+    }, timeoutMs);
+    const next = (): void => {
+      const cmd = commands[replies.length];
+      if (cmd === undefined) {
+        clearTimeout(timer);
+        sock.end();
+        resolve(replies);
+      } else sock.write(`${cmd}\r\n`);
+    };
+    sock.on('connect', next);
+    sock.on('data', (b: Buffer) => {
+      buf += b.toString('utf8');
+      for (;;) {
+        const i = buf.indexOf('\r\n');
+        if (i < 0) break;
+        let line = buf.slice(0, i);
+        // A bulk string ($N) is followed by its value line.
+        if (/^\$\d+$/.test(line)) {
+          const j = buf.indexOf('\r\n', i + 2);
+          if (j < 0) break;
+          line = buf.slice(i + 2, j);
+          buf = buf.slice(j + 2);
+        } else buf = buf.slice(i + 2);
+        replies.push(line);
+        next();
+      }
+    });
+    sock.on('error', (e) => {
+      clearTimeout(timer);
+      reject(new AppError('VALIDATE_FAILED', `redis ${host}:${port}: ${e.message}`));
+    });
+  });
+}
+
+/** cfnSignedUrl signs an AWS query API call (signature version 2, HmacSHA256) as heat-api-cfn checks it. */
+export function cfnSignedUrl(
+  endpoint: string,
+  params: Record<string, string>,
+  access: string,
+  secret: string,
+  now = new Date(),
+): string {
+  const url = new URL(endpoint.endsWith('/') ? endpoint : `${endpoint}/`);
+  const all: Record<string, string> = {
+    ...params,
+    AWSAccessKeyId: access,
+    SignatureMethod: 'HmacSHA256',
+    SignatureVersion: '2',
+    Timestamp: now.toISOString().replace(/\.\d{3}Z$/, 'Z'),
+  };
+  // RFC 3986 encoding, keys sorted by byte order: what boto and keystone's ec2 utils compute.
+  const enc = (s: string): string =>
+    encodeURIComponent(s).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+  const query = Object.keys(all)
+    .sort()
+    .map((k) => `${enc(k)}=${enc(all[k] as string)}`)
+    .join('&');
+  const toSign = ['GET', url.host, url.pathname, query].join('\n');
+  const signature = createHmac('sha256', secret).update(toSign).digest('base64');
+  return `${url.origin}${url.pathname}?${query}&Signature=${enc(signature)}`;
+}
+
+export const SERVICE_CHECKS: Check[] = [
+  {
+    name: 'redis',
+    title: 'Redis through HAProxy: refused without the password, SET/GET with it',
+    service: 'redis',
+    containers: ['redis', 'haproxy'],
+    types: [],
+    when: [['Redis']],
+    async run(ctx) {
+      const host = publicHost(ctx);
+      const password = await ctx.nodes.password('RedisPassword');
+      const key = `validate-${ctx.tag}`;
+      const value = randomBytes(12).toString('hex');
+      // HAProxy counts a just-started backend as down until its checks pass: retry briefly.
+      const anon = await pollUntil(
+        'redis answering through HAProxy',
+        60_000,
+        async () => (await redisTalk(host, 6379, ['PING']))[0],
+      );
+      if (!anon.startsWith('-NOAUTH')) fail(`PING without the password answered ${anon}`);
+      const r = await redisTalk(host, 6379, [
+        `AUTH ${password}`,
+        `SET ${key} ${value}`,
+        `GET ${key}`,
+        `DEL ${key}`,
+      ]);
+      if (r[0] !== '+OK') fail(`AUTH answered ${r[0]}`);
+      if (r[2] !== value) fail(`GET answered ${r[2]}, expected ${value}`);
+      return `${host}:6379, NOAUTH without the password, SET/GET/DEL with it`;
+    },
+  },
+  {
+    name: 'cloudformation',
+    title: 'Heat CloudFormation API: version document, signed DescribeStacks',
+    service: 'heat_api_cfn',
+    containers: ['heat_api_cfn', 'heat_engine', 'keystone', 'haproxy'],
+    types: ['cloudformation'],
+    when: [['HeatApiCfn']],
+    async run(ctx) {
+      const eps = await ctx.os.json<{ URL: string }[]>([
+        'endpoint',
+        'list',
+        '--service',
+        'cloudformation',
+        '--interface',
+        'public',
+      ]);
+      const endpoint = eps[0]?.URL ?? fail('no public cloudformation endpoint in the catalogue');
+      const root = await pollUntil('the version document', 60_000, async () => {
+        const res = await fetch(`${new URL(endpoint).origin}/`);
+        const text = await res.text();
+        return res.status === 300 || res.status === 200 ? text : fail(`GET / answered HTTP ${res.status}`);
+      });
+      if (!/"versions"/.test(root)) fail(`GET / answered no version document: ${root.slice(0, 120)}`);
+      const cred = await ctx.os.json<{ access: string; secret: string }>(['ec2', 'credentials', 'create']);
+      ctx.made.ec2Access = cred.access;
+      const url = cfnSignedUrl(
+        endpoint,
+        { Action: 'DescribeStacks', Version: '2010-05-15' },
+        cred.access,
+        cred.secret,
+      );
+      const res = await fetch(url);
+      const body = await res.text();
+      if (res.status !== 200 || !/DescribeStacksResult/.test(body))
+        fail(`signed DescribeStacks answered HTTP ${res.status}: ${body.slice(0, 200)}`);
+      return `${endpoint}: versions, DescribeStacks 200`;
+    },
+  },
+  {
+    name: 'router',
+    title: 'router with a subnet interface ACTIVE, its namespace on the L3 agent node',
+    service: 'neutron_l3',
+    containers: ['neutron_l3_agent', 'neutron_linuxbridge_agent', 'neutron_api'],
+    types: ['network'],
+    when: [['NeutronL3Agent']],
+    after: ['network'],
+    async run(ctx) {
+      if (!ctx.made.subnetId) fail('needs the network check to have passed');
+      const router = await ctx.os.json<{ id: string }>(['router', 'create', `validate-${ctx.tag}`]);
+      ctx.made.routerId = router.id;
+      await ctx.os.run(['router', 'add', 'subnet', router.id, ctx.made.subnetId as string]);
+      const l3 = ctx.services.NeutronL3Agent ?? [];
+      const host = await pollUntil('router hosted by an L3 agent', 120_000, async () => {
+        const agents = await ctx.os.json<{ Host: string; Binary?: string }[]>([
+          'network',
+          'agent',
+          'list',
+          '--router',
+          router.id,
+        ]);
+        return agents.find((a) => l3.includes(a.Host))?.Host;
+      });
+      const ports = await pollUntil('router interface ACTIVE', 120_000, async () => {
+        const p = await ctx.os.json<{ ID: string; Status: string; 'Fixed IP Addresses': unknown }[]>([
+          'port',
+          'list',
+          '--router',
+          router.id,
+          '--device-owner',
+          'network:router_interface',
+        ]);
+        return p.length === 1 && p[0]?.Status === 'ACTIVE' ? p : undefined;
+      });
+      const shown = await ctx.os.json<{ status: string }>(['router', 'show', router.id]);
+      if (shown.status !== 'ACTIVE') fail(`router status ${shown.status}`);
+      const ns = `qrouter-${router.id}`;
+      // The agent keeps its namespaces in its own container (see docker/services/neutron-l3.yaml).
+      const addrs = await pollUntil(`${ns} with the gateway address on ${host}`, 60_000, async () => {
+        const out = await ctx.nodes.shell(host, `podman exec neutron_l3_agent ip -n ${ns} -o -4 addr show`);
+        return /inet 192\.0\.2\.1\/24/.test(out) ? out : undefined;
+      });
+      const dev = /\d+: (qr-[0-9a-f-]+)/.exec(addrs)?.[1] ?? '?';
+      return `router ${router.id.slice(0, 8)} on ${host}, ${ns} has ${dev} 192.0.2.1/24, port ${ports[0]?.ID.slice(0, 8)} ACTIVE`;
+    },
+  },
+  {
+    name: 'metadata',
+    title: "Nova metadata API answers from the controller (HAProxy and the service's loopback)",
+    service: 'nova_metadata',
+    containers: ['nova_metadata', 'haproxy'],
+    types: [],
+    when: [['NovaMetadata']],
+    async run(ctx) {
+      const node = (ctx.services.NovaMetadata ?? [])[0] as string;
+      const address = await ctx.nodes.address(node);
+      const out = await pollUntil('the metadata version list', 60_000, async () => {
+        const text = await ctx.nodes.shell(
+          node,
+          `curl -sS --fail --max-time 10 http://${address}:8775/ && echo --- && curl -sS --fail --max-time 10 http://127.0.0.1:8775/`,
+        );
+        return /latest/.test(text) ? text : undefined;
+      });
+      const versions = (out.split('---')[0] ?? '').trim().split('\n');
+      return `${node}: ${address}:8775 lists ${versions.length} versions (${versions.at(-1)})`;
+    },
+  },
+  {
+    name: 'console',
+    title: 'noVNC console URL answers through HAProxy',
+    service: 'nova_vnc_proxy',
+    containers: ['nova_vnc_proxy', 'nova_compute', 'haproxy'],
+    types: ['compute'],
+    when: [['NovaVncProxy']],
+    after: ['server'],
+    async run(ctx) {
+      // A console URL needs a server; without one (no compute or image service), the proxy's page.
+      const url = ctx.made.serverId
+        ? (await ctx.os.json<{ url: string }>(['console', 'url', 'show', '--novnc', ctx.made.serverId])).url
+        : `http://${publicHost(ctx)}:6080/vnc_auto.html`;
+      if (ctx.made.serverId && !/[?&]path=.*token/.test(decodeURIComponent(url)))
+        fail(`console URL has no token: ${url}`);
+      const body = await pollUntil('the console page', 60_000, async () => {
+        const res = await fetch(url);
+        const text = await res.text();
+        return res.status === 200 ? text : fail(`GET ${url} answered HTTP ${res.status}`);
+      });
+      if (!/noVNC/i.test(body)) fail(`${url} is not noVNC's page: ${body.slice(0, 120)}`);
+      return ctx.made.serverId
+        ? `server ${ctx.made.serverId.slice(0, 8)}: ${url.split('?')[0]} 200`
+        : `${url} 200`;
+    },
+  },
+];
