@@ -12,10 +12,12 @@ import { type ApplyReport, applyPlan } from './apply.js';
 import { configDownloadFiles, PLAYBOOK } from './config-download.js';
 import { DEFAULT_NODE_DIR } from './defaults.js';
 import type { Runner } from './exec.js';
+import type { Inventory } from './inventory.js';
 import { loadDeployInput } from './load.js';
-import { connectAll } from './node.js';
+import { connectAll, type NodeConnection } from './node.js';
 import { type DeployPlan, planDeploy } from './plan.js';
 import { passwordsFile, saveRecord, stateDir } from './record.js';
+import { describeLeftOut, fallbacksOf, type LeftOut, probeNodes, requirementProbes } from './requirements.js';
 
 export interface DeployOptions {
   templatesDir: string;
@@ -61,6 +63,13 @@ export function insecureRegistries(parameterDefaults: Record<string, unknown>): 
   return new Set(list.map((s) => s.trim()).filter(Boolean));
 }
 
+const connect = (inventory: Inventory, run: Runner): Promise<NodeConnection[]> =>
+  connectAll(inventory.nodes, inventory.ssh, run);
+
+async function closeAll(conns: NodeConnection[] | undefined): Promise<void> {
+  await Promise.all((conns ?? []).map((c) => c.close()));
+}
+
 /** runDeploy deploys (or dry-runs) a stack and says what changed. */
 export async function runDeploy(opts: DeployOptions, run: Runner): Promise<DeployResult> {
   const started = Date.now();
@@ -73,7 +82,19 @@ export async function runDeploy(opts: DeployOptions, run: Runner): Promise<Deplo
     passwordsFile: passwordsFile(dir),
     writePasswords: !opts.dryRun,
   });
-  const plan = planDeploy(loaded.input);
+  // Nodes are asked about kernel features only when a service on them needs one (no cost otherwise).
+  const probes = requirementProbes(loaded.input);
+  let conns: NodeConnection[] | undefined;
+  let leftOut: LeftOut = {};
+  if (probes.size > 0) {
+    conns = await connectAll(loaded.inventory.nodes, loaded.inventory.ssh, run);
+    leftOut = await probeNodes(probes, conns).catch(async (e: unknown) => {
+      await closeAll(conns);
+      throw e;
+    });
+  }
+  const plan = planDeploy({ ...loaded.input, leftOut });
+  for (const line of describeLeftOut(leftOut, fallbacksOf(loaded.input))) opts.out(line);
   if (loaded.generatedPasswords.length > 0 && !opts.dryRun)
     opts.out(`[passwords] generated ${loaded.generatedPasswords.join(', ')} into ${passwordsFile(dir)}`);
   if (plan.hostServices.length > 0)
@@ -83,6 +104,8 @@ export async function runDeploy(opts: DeployOptions, run: Runner): Promise<Deplo
   const insecure = insecureRegistries(loaded.input.env.parameterDefaults);
   let report: ApplyReport;
   if (opts.driver === 'ansible') {
+    // Ansible reaches the nodes itself; the connections of the kernel checks are done.
+    await closeAll(conns);
     const outputDir = opts.outputDir ?? join(dir, 'config-download');
     await writeConfigDownload(
       outputDir,
@@ -110,9 +133,9 @@ export async function runDeploy(opts: DeployOptions, run: Runner): Promise<Deplo
       plan.nodes.map((n) => n.node.name),
     );
   } else {
-    const conns = await connectAll(loaded.inventory.nodes, loaded.inventory.ssh, run);
+    const nodes = conns ?? (await connect(loaded.inventory, run));
     try {
-      report = await applyPlan(plan, conns, {
+      report = await applyPlan(plan, nodes, {
         dryRun: opts.dryRun,
         healthTimeoutMs: opts.healthTimeoutMs,
         pull: opts.pull,
@@ -121,7 +144,7 @@ export async function runDeploy(opts: DeployOptions, run: Runner): Promise<Deplo
         out: opts.out,
       });
     } finally {
-      await Promise.all(conns.map((c) => c.close()));
+      await closeAll(nodes);
     }
   }
   if (!opts.dryRun) {

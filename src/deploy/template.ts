@@ -32,6 +32,15 @@ const TemplateSchema = z.strictObject({
   kolla_config: z.record(z.string().startsWith('/'), z.unknown()).optional(),
   docker_config: StepMap.optional(),
   bootstrap_config: StepMap.optional(),
+  kernel_requirements: z
+    .array(
+      z.strictObject({
+        feature: z.string().min(1),
+        check: z.string().min(1),
+      }),
+    )
+    .optional(),
+  kernel_fallback: z.string().startsWith('OS::TripleO::Services::').optional(),
 });
 
 export type ParameterDecl = z.infer<typeof ParameterSchema>;
@@ -46,6 +55,17 @@ export interface ServiceTemplate {
   kollaConfig: Record<string, unknown>;
   dockerConfig: Record<string, Record<string, unknown>>;
   bootstrapConfig: Record<string, Record<string, unknown>>;
+  /** Kernel features the node must have (a POSIX sh check each); without one the service is left out there. */
+  kernelRequirements: KernelRequirement[];
+  /** The service that runs in this one's place on a node that lacks a required kernel feature. */
+  kernelFallback?: string;
+}
+
+export interface KernelRequirement {
+  /** What the kernel lacks when the check fails, for the operator (e.g. "iSCSI initiator (iscsi_tcp)"). */
+  feature: string;
+  /** POSIX sh, run on the node: exit 0 when the feature is there. */
+  check: string;
 }
 
 /** parseServiceTemplate validates the top-level structure of one parsed definition. Pure. */
@@ -72,6 +92,8 @@ export function parseServiceTemplate(file: YamlFile): ServiceTemplate {
     kollaConfig: t.kolla_config ?? {},
     dockerConfig: t.docker_config ?? {},
     bootstrapConfig: t.bootstrap_config ?? {},
+    kernelRequirements: t.kernel_requirements ?? [],
+    ...(t.kernel_fallback ? { kernelFallback: t.kernel_fallback } : {}),
   };
 }
 

@@ -4,7 +4,7 @@
  * node positions so later checks (unknown keys, bad values) can point at a line too.
  */
 import { readFile } from 'node:fs/promises';
-import { type Document, isMap, isNode, isScalar, isSeq, LineCounter, parseDocument } from 'yaml';
+import { type Document, isMap, isNode, isScalar, isSeq, LineCounter, type Pair, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { AppError, type ErrorCode } from '../errors.js';
 
@@ -13,6 +13,8 @@ export interface YamlFile {
   value: unknown;
   /** lineOf returns the 1-based line of the value at a key path, when known. */
   lineOf(path: (string | number)[]): number | undefined;
+  /** commentOf returns the comment on a mapping entry's line (else the one just above it), if any. */
+  commentOf(path: (string | number)[]): string | undefined;
 }
 
 /** readText reads a file, turning ENOENT/EISDIR/EACCES into FILE_NOT_FOUND with the path named. */
@@ -57,6 +59,20 @@ export function parseYaml(text: string, path: string): YamlFile {
         } else break;
       }
       return line;
+    },
+    commentOf(keyPath) {
+      let node: unknown = doc.contents;
+      let pair: Pair | undefined;
+      for (const segment of keyPath) {
+        if (!isMap(node)) return undefined;
+        pair = node.items.find((p) => isScalar(p.key) && String(p.key.value) === String(segment));
+        if (!pair) return undefined;
+        node = pair.value;
+      }
+      const text =
+        (isNode(pair?.value) ? pair.value.comment : undefined) ??
+        (isNode(pair?.key) ? pair.key.commentBefore : undefined);
+      return text?.trim() || undefined;
     },
   };
 }
