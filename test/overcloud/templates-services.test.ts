@@ -155,6 +155,15 @@ describe('real definitions: containers-real.yaml (containers_minimal and the ser
   it('L3 and metadata: router plugin, shared volume, one metadata secret on both sides', () => {
     const ctl = node(plan, 'overcloud-controller-0');
     assert.match(file(ctl, 'neutron_api', '/etc/neutron/neutron.conf'), /^service_plugins = router$/m);
+    assert.match(
+      file(ctl, 'neutron_api', '/etc/neutron/plugins/ml2/ml2_conf.ini'),
+      /^mechanism_drivers = openvswitch,linuxbridge$/m,
+    );
+    // No template placeholder is left unreplaced in any rendered file.
+    for (const n of plan.nodes)
+      for (const v of n.volumes)
+        for (const f of v.files)
+          assert.doesNotMatch(f.content, /= [A-Z][A-Z0-9]{3,}$/m, `${n.node.name} ${v.name} ${f.path}`);
     assert.match(file(ctl, 'neutron_l3', '/etc/neutron/l3_agent.ini'), /^interface_driver = linuxbridge$/m);
     const secret = passwords.NeutronMetadataProxySharedSecret as string;
     assert.match(secret, /^[A-Za-z0-9]{25}$/);
