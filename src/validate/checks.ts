@@ -32,7 +32,6 @@ export interface CheckContext {
     flavorId?: string;
     serverId?: string;
     routerId?: string;
-    ec2Access?: string;
   };
 }
 
@@ -409,7 +408,6 @@ export async function cleanup(ctx: CheckContext): Promise<string[]> {
   if (ctx.made.routerId && ctx.made.subnetId)
     await del(['router', 'remove', 'subnet', ctx.made.routerId, ctx.made.subnetId]);
   if (ctx.made.routerId) await del(['router', 'delete', ctx.made.routerId]);
-  if (ctx.made.ec2Access) await del(['ec2', 'credentials', 'delete', ctx.made.ec2Access]);
   if (ctx.made.flavorId) await del(['flavor', 'delete', ctx.made.flavorId]);
   if (ctx.made.networkId) await del(['network', 'delete', ctx.made.networkId]);
   if (ctx.made.imageId) await del(['image', 'delete', ctx.made.imageId]);

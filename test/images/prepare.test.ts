@@ -82,7 +82,9 @@ test('-e docker.yaml with the default roles: the containerized Pike services onl
     assert.equal(d?.kept, false, image);
     assert.match(
       d?.reason ?? '',
-      new RegExp(`${service} mapped to OS::Heat::None \\(.*environments/docker\\.yaml:\\d+: retired upstream`),
+      new RegExp(
+        `${service} mapped to OS::Heat::None \\(.*environments/docker\\.yaml:\\d+: retired upstream`,
+      ),
     );
   }
 });
