@@ -32,6 +32,7 @@ export interface CheckContext {
     flavorId?: string;
     serverId?: string;
     routerId?: string;
+    swiftContainer?: string;
   };
 }
 
@@ -59,6 +60,7 @@ export const CATALOGUE_TYPES: Record<string, string> = {
   NeutronServer: 'network',
   HeatApi: 'orchestration',
   HeatApiCfn: 'cloudformation',
+  SwiftProxy: 'object-store',
   Horizon: 'dashboard',
 };
 
@@ -408,6 +410,7 @@ export async function cleanup(ctx: CheckContext): Promise<string[]> {
   if (ctx.made.routerId && ctx.made.subnetId)
     await del(['router', 'remove', 'subnet', ctx.made.routerId, ctx.made.subnetId]);
   if (ctx.made.routerId) await del(['router', 'delete', ctx.made.routerId]);
+  if (ctx.made.swiftContainer) await del(['container', 'delete', '--recursive', ctx.made.swiftContainer]);
   if (ctx.made.flavorId) await del(['flavor', 'delete', ctx.made.flavorId]);
   if (ctx.made.networkId) await del(['network', 'delete', ctx.made.networkId]);
   if (ctx.made.imageId) await del(['image', 'delete', ctx.made.imageId]);

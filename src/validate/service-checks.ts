@@ -5,8 +5,10 @@
  * and its AWS-style error for an unsigned call), a router with a subnet interface in its namespace on the L3 agent's
  * node, Nova's metadata API as the controller sees it, and a noVNC console URL through HAProxy.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { readFile, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
+import { join } from 'node:path';
 import { AppError } from '../errors.js';
 import type { Check, CheckContext } from './checks.js';
 
@@ -81,7 +83,35 @@ export function redisTalk(
   });
 }
 
+const sha256 = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
+
 export const SERVICE_CHECKS: Check[] = [
+  {
+    name: 'object-store',
+    title: 'Swift object stored and read back byte for byte through the proxy',
+    service: 'swift',
+    containers: ['swift_proxy', 'swift_account_server', 'swift_container_server', 'swift_object_server'],
+    types: ['object-store'],
+    when: [['SwiftProxy', 'SwiftStorage']],
+    async run(ctx) {
+      const src = join(ctx.scratch, 'object.bin');
+      const back = join(ctx.scratch, 'object.back');
+      // 256 KiB of random bytes: any truncation or corruption changes the digest.
+      const data = randomBytes(256 << 10);
+      await writeFile(src, data);
+      const container = `validate-${ctx.tag}`;
+      await pollUntil('the container created', 60_000, () =>
+        ctx.os.run(['container', 'create', container]).then(() => true),
+      );
+      ctx.made.swiftContainer = container;
+      await ctx.os.run(['object', 'create', '--name', 'object.bin', container, src]);
+      await ctx.os.run(['object', 'save', '--file', back, container, 'object.bin']);
+      const a = sha256(data);
+      const b = sha256(await readFile(back));
+      if (a !== b) fail(`object read back differs: sha256 ${b} != ${a}`);
+      return `256 KiB in ${container}, sha256 ${a.slice(0, 16)}…`;
+    },
+  },
   {
     name: 'redis',
     title: 'Redis through HAProxy: refused without the password, SET/GET with it',

@@ -34,6 +34,13 @@ const IMAGES: Record<string, string> = {
   DockerNeutronMetadataImage: 'neutron-metadata-agent',
   DockerNovaMetadataImage: 'nova-api',
   DockerNovaVncProxyImage: 'nova-novncproxy',
+  DockerSwiftProxyImage: 'swift-proxy-server',
+  DockerSwiftAccountImage: 'swift-account',
+  DockerSwiftContainerImage: 'swift-container',
+  DockerSwiftObjectImage: 'swift-object',
+  // Listed by the topology; on this machine's kernel both are left out (docs/services.md).
+  DockerOpenvswitchImage: 'neutron-openvswitch-agent',
+  DockerIscsidImage: 'iscsid',
 };
 const TOPOLOGY = 'containers-real.yaml';
 

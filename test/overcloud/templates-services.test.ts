@@ -15,6 +15,7 @@ import { loadDeployInput } from '../../src/deploy/load.js';
 import { type DeployPlan, type NodePlan, planDeploy } from '../../src/deploy/plan.js';
 import {
   describeLeftOut,
+  fallbacksOf,
   parseProbeOutput,
   probeScript,
   requirementProbes,
@@ -48,6 +49,11 @@ const IMAGES = [
   'NovaVncProxy',
   'Iscsid',
   'Multipathd',
+  'Openvswitch',
+  'SwiftProxy',
+  'SwiftAccount',
+  'SwiftContainer',
+  'SwiftObject',
 ];
 
 describe('real definitions: containers-real.yaml (containers_minimal and the services made real since)', () => {
@@ -193,11 +199,68 @@ describe('real definitions: containers-real.yaml (containers_minimal and the ser
 
   it('validate selects the new checks for the deployed services', () => {
     const picked = selectChecks(undefined, servicesOf(plan)).map((c) => c.name);
-    for (const c of ['redis', 'cloudformation', 'router', 'metadata', 'console'])
+    for (const c of ['redis', 'cloudformation', 'router', 'metadata', 'console', 'object-store'])
       assert.ok(picked.includes(c), c);
     assert.deepEqual(
       selectChecks(undefined, { Keystone: ['a'], Redis: ['a'] }).map((c) => c.name),
       ['token', 'catalogue', 'redis'],
+    );
+  });
+
+  it('Swift: rings built once at step 3 into the volume the proxy and the three servers mount', () => {
+    const ctl = node(plan, 'overcloud-controller-0');
+    const rb = ctl.steps.get(3)?.find((c) => c.name === 'swift_ringbuilder');
+    assert.equal(rb?.bootstrap, true);
+    const script = rb?.spec.command?.[2] ?? '';
+    assert.match(script, /swift-ring-builder \$ring\.builder create 10 1 1;/);
+    assert.match(script, /for ip in 192\.0\.2\.10; do/);
+    const step4 = ctl.steps.get(4) ?? [];
+    for (const c of ['swift_proxy', 'swift_account_server', 'swift_container_server', 'swift_object_server'])
+      assert.ok(
+        step4.find((x) => x.name === c)?.spec.volumes?.includes('swift_rings:/var/lib/swift/rings'),
+        c,
+      );
+    const suffix = passwords.SwiftHashSuffix as string;
+    for (const v of ['swift_proxy', 'swift_storage'])
+      assert.match(
+        file(ctl, v, '/etc/swift/swift.conf'),
+        new RegExp(`swift_hash_path_suffix = ${suffix}`),
+        v,
+      );
+    const front = file(ctl, 'haproxy', '/etc/haproxy/conf.d/swift_proxy_server.cfg');
+    assert.match(front, /bind 192\.0\.2\.10:8080/);
+    assert.match(front, /server local 127\.0\.0\.1:8088 check/);
+    const reg = ctl.steps.get(4)?.find((c) => c.name === 'swift_ks_register');
+    assert.ok(reg?.spec.environment?.includes('KS_URL=http://192.0.2.10:8080/v1/AUTH_%(tenant_id)s'));
+  });
+
+  it('the Open vSwitch agent: the Linux bridge agent runs in its place where the node has no OVS', async () => {
+    const loaded = await load();
+    const probes = requirementProbes(loaded.input);
+    assert.deepEqual(
+      (probes.get('overcloud-controller-0') ?? []).map((p) =>
+        p.service.replace('OS::TripleO::Services::', ''),
+      ),
+      ['NeutronOvsAgent', 'NeutronOvsAgent', 'Iscsid'],
+    );
+    const left = {
+      'overcloud-controller-0': {
+        'OS::TripleO::Services::NeutronOvsAgent': 'this node has no kernel Open vSwitch datapath',
+      },
+      'overcloud-novacompute-0': {
+        'OS::TripleO::Services::ComputeNeutronOvsAgent': 'this node has no kernel Open vSwitch datapath',
+      },
+    };
+    const p = planDeploy({ ...loaded.input, leftOut: left });
+    for (const n of p.nodes) {
+      const all = names(n, false);
+      assert.ok(all.includes('neutron_linuxbridge_agent'), n.node.name);
+      assert.ok(!all.includes('neutron_ovs_agent'), n.node.name);
+    }
+    assert.ok(servicesOf(p).NeutronLinuxbridgeAgent?.length === 2);
+    assert.match(
+      describeLeftOut(left, fallbacksOf(loaded.input))[0] ?? '',
+      /^\[kernel\] overcloud-controller-0: NeutronOvsAgent left out: this node has no kernel Open vSwitch datapath; NeutronLinuxbridgeAgent runs in its place$/,
     );
   });
 
@@ -206,7 +269,7 @@ describe('real definitions: containers-real.yaml (containers_minimal and the ser
       '  ComputeServices: [OS::TripleO::Services::NovaCompute, OS::TripleO::Services::NeutronLinuxbridgeAgent, OS::TripleO::Services::Iscsid, OS::TripleO::Services::Multipathd]\n';
     const loaded = await load(extra);
     const probes = requirementProbes(loaded.input);
-    assert.deepEqual([...probes.keys()], ['overcloud-novacompute-0']);
+    assert.deepEqual([...probes.keys()], ['overcloud-controller-0', 'overcloud-novacompute-0']);
     const list = probes.get('overcloud-novacompute-0') ?? [];
     assert.deepEqual(
       list.map((p) => p.service.replace('OS::TripleO::Services::', '')),
