@@ -87,6 +87,30 @@ const sha256 = (b: Buffer): string => createHash('sha256').update(b).digest('hex
 
 export const SERVICE_CHECKS: Check[] = [
   {
+    name: 'logrotate',
+    title: "logrotate's configuration parses and covers /var/log/containers on every node",
+    service: 'logrotate_crond',
+    containers: ['logrotate_crond'],
+    types: [],
+    when: [['ContainersLogrotateCrond']],
+    async run(ctx) {
+      const nodes = ctx.services.ContainersLogrotateCrond ?? [];
+      const seen: string[] = [];
+      for (const node of nodes) {
+        // --debug: what a run would do, changing nothing (its own state file, thrown away).
+        const out = await ctx.nodes.shell(
+          node,
+          'podman exec logrotate_crond logrotate --debug -s /tmp/validate.status /etc/logrotate-crond.conf 2>&1',
+        );
+        const logs = [...out.matchAll(/considering log (\/var\/log\/containers\/\S+)/g)].length;
+        if (logs === 0)
+          fail(`${node}: logrotate considers no file under /var/log/containers: ${out.slice(0, 200)}`);
+        seen.push(`${node}: ${logs} log files`);
+      }
+      return seen.join(', ');
+    },
+  },
+  {
     name: 'object-store',
     title: 'Swift object stored and read back byte for byte through the proxy',
     service: 'swift',

@@ -38,6 +38,7 @@ const IMAGES: Record<string, string> = {
   DockerSwiftAccountImage: 'swift-account',
   DockerSwiftContainerImage: 'swift-container',
   DockerSwiftObjectImage: 'swift-object',
+  DockerCrondImage: 'cron',
   // Listed by the topology; on this machine's kernel both are left out (docs/services.md).
   DockerOpenvswitchImage: 'neutron-openvswitch-agent',
   DockerIscsidImage: 'iscsid',

@@ -54,6 +54,7 @@ const IMAGES = [
   'SwiftAccount',
   'SwiftContainer',
   'SwiftObject',
+  'Crond',
 ];
 
 describe('real definitions: containers-real.yaml (containers_minimal and the services made real since)', () => {
@@ -199,12 +200,28 @@ describe('real definitions: containers-real.yaml (containers_minimal and the ser
 
   it('validate selects the new checks for the deployed services', () => {
     const picked = selectChecks(undefined, servicesOf(plan)).map((c) => c.name);
-    for (const c of ['redis', 'cloudformation', 'router', 'metadata', 'console', 'object-store'])
+    for (const c of ['redis', 'cloudformation', 'router', 'metadata', 'console', 'object-store', 'logrotate'])
       assert.ok(picked.includes(c), c);
     assert.deepEqual(
       selectChecks(undefined, { Keystone: ['a'], Redis: ['a'] }).map((c) => c.name),
       ['token', 'catalogue', 'redis'],
     );
+  });
+
+  it('logrotate-crond on both nodes: hourly cron entry, the containers logs rotated with copytruncate', () => {
+    for (const n of plan.nodes) {
+      const c = n.steps.get(4)?.find((x) => x.name === 'logrotate_crond');
+      assert.equal(c?.spec.net, 'none', n.node.name);
+      assert.ok(c?.spec.volumes?.includes('/var/log/containers:/var/log/containers'), n.node.name);
+      const conf = file(n, 'crond', '/etc/logrotate-crond.conf');
+      assert.match(conf, /^\/var\/log\/containers\/\*\/\*log \/var\/log\/containers\/\*\/\*\/\*log \{$/m);
+      assert.match(conf, /^ {2}daily\n {2}rotate 14\n {2}maxsize 10M$/m);
+      assert.match(conf, /copytruncate/);
+      assert.match(
+        file(n, 'crond', '/etc/cron.d/logrotate-crond'),
+        /^0 \* \* \* \* root \/usr\/sbin\/logrotate /m,
+      );
+    }
   });
 
   it('Swift: rings built once at step 3 into the volume the proxy and the three servers mount', () => {
