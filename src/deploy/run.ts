@@ -70,6 +70,25 @@ async function closeAll(conns: NodeConnection[] | undefined): Promise<void> {
   await Promise.all((conns ?? []).map((c) => c.close()));
 }
 
+/**
+ * askKernels runs the kernel checks of the services each node would run, only when some service
+ * has checks (no connection otherwise); the connections it opened are handed on for the deploy.
+ */
+async function askKernels(
+  loaded: Awaited<ReturnType<typeof loadDeployInput>>,
+  run: Runner,
+): Promise<{ leftOut: LeftOut; conns: NodeConnection[] | undefined }> {
+  const probes = requirementProbes(loaded.input);
+  if (probes.size === 0) return { leftOut: {}, conns: undefined };
+  const conns = await connect(loaded.inventory, run);
+  try {
+    return { leftOut: await probeNodes(probes, conns), conns };
+  } catch (e) {
+    await closeAll(conns);
+    throw e;
+  }
+}
+
 /** runDeploy deploys (or dry-runs) a stack and says what changed. */
 export async function runDeploy(opts: DeployOptions, run: Runner): Promise<DeployResult> {
   const started = Date.now();
@@ -82,18 +101,14 @@ export async function runDeploy(opts: DeployOptions, run: Runner): Promise<Deplo
     passwordsFile: passwordsFile(dir),
     writePasswords: !opts.dryRun,
   });
-  // Nodes are asked about kernel features only when a service on them needs one (no cost otherwise).
-  const probes = requirementProbes(loaded.input);
-  let conns: NodeConnection[] | undefined;
-  let leftOut: LeftOut = {};
-  if (probes.size > 0) {
-    conns = await connectAll(loaded.inventory.nodes, loaded.inventory.ssh, run);
-    leftOut = await probeNodes(probes, conns).catch(async (e: unknown) => {
-      await closeAll(conns);
-      throw e;
-    });
+  const { leftOut, conns } = await askKernels(loaded, run);
+  let plan: DeployPlan;
+  try {
+    plan = planDeploy({ ...loaded.input, leftOut });
+  } catch (e) {
+    await closeAll(conns);
+    throw e;
   }
-  const plan = planDeploy({ ...loaded.input, leftOut });
   for (const line of describeLeftOut(leftOut, fallbacksOf(loaded.input))) opts.out(line);
   if (loaded.generatedPasswords.length > 0 && !opts.dryRun)
     opts.out(`[passwords] generated ${loaded.generatedPasswords.join(', ')} into ${passwordsFile(dir)}`);
