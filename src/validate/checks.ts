@@ -11,6 +11,7 @@ import { AppError } from '../errors.js';
 import type { NodeAccess } from './nodes.js';
 import type { OpenStackClient } from './openstack.js';
 import type { ServiceMap } from './overcloudrc.js';
+import { fail, poll } from './poll.js';
 import { SERVICE_CHECKS } from './service-checks.js';
 
 export interface CheckContext {
@@ -80,27 +81,6 @@ const NEUTRON_AGENTS: Record<string, string> = {
   NeutronOvsAgent: 'neutron-openvswitch-agent',
   ComputeNeutronOvsAgent: 'neutron-openvswitch-agent',
 };
-
-const fail = (msg: string): never => {
-  throw new AppError('VALIDATE_FAILED', msg);
-};
-
-async function poll<T>(what: string, timeoutMs: number, fn: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last = '';
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v !== undefined) return v;
-    } catch (e) {
-      last = (e as Error).message;
-    }
-    if (Date.now() > deadline)
-      return fail(`${what} not reached in ${timeoutMs / 1000} s${last ? `: ${last}` : ''}`);
-    // Each poll is an openstack client start (1-2 s): a short pause is enough between two.
-    await new Promise((r) => setTimeout(r, 500));
-  }
-}
 
 /** expected lists [binary, host] pairs for the deployed services in a binary table. */
 function expected(services: ServiceMap, table: Record<string, string>): [string, string][] {

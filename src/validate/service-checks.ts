@@ -2,8 +2,9 @@
  * @module validate/service-checks
  * Checks of the services beyond the containers_minimal set, each selected only when its service is
  * deployed: Redis through HAProxy with its password, Heat's CloudFormation API (version document
- * and its AWS-style error for an unsigned call), a router with a subnet interface in its namespace on the L3 agent's
- * node, Nova's metadata API as the controller sees it, and a noVNC console URL through HAProxy.
+ * and its AWS-style error for an unsigned call), a router with a subnet interface in its namespace
+ * on the L3 agent's node, Nova's metadata API as the controller sees it, a noVNC console URL through
+ * HAProxy, a Swift object round trip, and logrotate's view of /var/log/containers on every node.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
@@ -11,29 +12,10 @@ import { connect } from 'node:net';
 import { join } from 'node:path';
 import { AppError } from '../errors.js';
 import type { Check, CheckContext } from './checks.js';
-
-const fail = (msg: string): never => {
-  throw new AppError('VALIDATE_FAILED', msg);
-};
+import { fail, poll } from './poll.js';
 
 /** publicHost is the host of the public endpoints (HAProxy on the controller), from the rc's auth URL. */
 const publicHost = (ctx: CheckContext): string => new URL(ctx.rc.OS_AUTH_URL as string).hostname;
-
-async function pollUntil<T>(what: string, timeoutMs: number, fn: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last = '';
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v !== undefined) return v;
-    } catch (e) {
-      last = (e as Error).message;
-    }
-    if (Date.now() > deadline)
-      return fail(`${what} not reached in ${timeoutMs / 1000} s${last ? `: ${last}` : ''}`);
-    await new Promise((r) => setTimeout(r, 1000));
-  }
-}
 
 /** redisTalk sends inline commands one at a time and returns each reply's first line. */
 export function redisTalk(
@@ -124,7 +106,7 @@ export const SERVICE_CHECKS: Check[] = [
       const data = randomBytes(256 << 10);
       await writeFile(src, data);
       const container = `validate-${ctx.tag}`;
-      await pollUntil('the container created', 60_000, () =>
+      await poll('the container created', 60_000, () =>
         ctx.os.run(['container', 'create', container]).then(() => true),
       );
       ctx.made.swiftContainer = container;
@@ -149,7 +131,7 @@ export const SERVICE_CHECKS: Check[] = [
       const key = `validate-${ctx.tag}`;
       const value = randomBytes(12).toString('hex');
       // HAProxy counts a just-started backend as down until its checks pass: retry briefly.
-      const anon = await pollUntil(
+      const anon = await poll(
         'redis answering through HAProxy',
         60_000,
         async () => (await redisTalk(host, 6379, ['PING']))[0],
@@ -183,7 +165,7 @@ export const SERVICE_CHECKS: Check[] = [
         'public',
       ]);
       const endpoint = eps[0]?.URL ?? fail('no public cloudformation endpoint in the catalogue');
-      const root = await pollUntil('the version document', 60_000, async () => {
+      const root = await poll('the version document', 60_000, async () => {
         const res = await fetch(`${new URL(endpoint).origin}/`);
         const text = await res.text();
         return res.status === 300 || res.status === 200 ? text : fail(`GET / answered HTTP ${res.status}`);
@@ -213,7 +195,7 @@ export const SERVICE_CHECKS: Check[] = [
       ctx.made.routerId = router.id;
       await ctx.os.run(['router', 'add', 'subnet', router.id, ctx.made.subnetId as string]);
       const l3 = ctx.services.NeutronL3Agent ?? [];
-      const host = await pollUntil('router hosted by an L3 agent', 120_000, async () => {
+      const host = await poll('router hosted by an L3 agent', 120_000, async () => {
         const agents = await ctx.os.json<{ Host: string; Binary?: string }[]>([
           'network',
           'agent',
@@ -223,7 +205,7 @@ export const SERVICE_CHECKS: Check[] = [
         ]);
         return agents.find((a) => l3.includes(a.Host))?.Host;
       });
-      const ports = await pollUntil('router interface ACTIVE', 120_000, async () => {
+      const ports = await poll('router interface ACTIVE', 120_000, async () => {
         const p = await ctx.os.json<{ ID: string; Status: string; 'Fixed IP Addresses': unknown }[]>([
           'port',
           'list',
@@ -238,7 +220,7 @@ export const SERVICE_CHECKS: Check[] = [
       if (shown.status !== 'ACTIVE') fail(`router status ${shown.status}`);
       const ns = `qrouter-${router.id}`;
       // The agent keeps its namespaces in its own container (see docker/services/neutron-l3.yaml).
-      const addrs = await pollUntil(`${ns} with the gateway address on ${host}`, 60_000, async () => {
+      const addrs = await poll(`${ns} with the gateway address on ${host}`, 60_000, async () => {
         const out = await ctx.nodes.shell(host, `podman exec neutron_l3_agent ip -n ${ns} -o -4 addr show`);
         return /inet 192\.0\.2\.1\/24/.test(out) ? out : undefined;
       });
@@ -256,7 +238,7 @@ export const SERVICE_CHECKS: Check[] = [
     async run(ctx) {
       const node = (ctx.services.NovaMetadata ?? [])[0] as string;
       const address = await ctx.nodes.address(node);
-      const out = await pollUntil('the metadata version list', 60_000, async () => {
+      const out = await poll('the metadata version list', 60_000, async () => {
         const text = await ctx.nodes.shell(
           node,
           `curl -sS --fail --max-time 10 http://${address}:8775/ && echo --- && curl -sS --fail --max-time 10 http://127.0.0.1:8775/`,
@@ -282,7 +264,7 @@ export const SERVICE_CHECKS: Check[] = [
         : `http://${publicHost(ctx)}:6080/vnc_auto.html`;
       if (ctx.made.serverId && !/[?&]path=.*token/.test(decodeURIComponent(url)))
         fail(`console URL has no token: ${url}`);
-      const body = await pollUntil('the console page', 60_000, async () => {
+      const body = await poll('the console page', 60_000, async () => {
         const res = await fetch(url);
         const text = await res.text();
         return res.status === 200 ? text : fail(`GET ${url} answered HTTP ${res.status}`);
