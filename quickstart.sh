@@ -4,7 +4,12 @@
 #
 #   ./quickstart.sh --config config/containers_minimal.yml [--verbose] [--json] [HOST]
 #   ./quickstart.sh --config config/containers_minimal.yml --teardown [--purge] [HOST]
+#   ./quickstart.sh --config FILE [--nodes NODES_FILE] --print-config    # the effective configuration
 #   remote HOST only: [--ssh-option Key=value]... [--remote-dir DIR] [--local-dir DIR]
+#
+# --config takes our format (config/*.yml) or tripleo-quickstart's own files unchanged, e.g.
+# general_config/containers_minimal.yml, with its --nodes file (config/nodes/*.yml) on this machine
+# (docs/quickstart-configs.md says what is mapped).
 #
 # HOST (also read from $VIRTHOST) defaults to this machine; `localhost`, `127.0.0.1`, `::1` and this
 # machine's name, written bare, mean this machine too. Any other HOST ([user@]host[:port]) is reached
@@ -18,13 +23,14 @@
 set -euo pipefail
 here=$(cd "$(dirname "$(readlink -f "$0")")" && pwd)
 
-usage() { sed -n '4,7p' "$0" | sed 's/^# *//' >&2; exit 2; }
-args=() host=""
+usage() { sed -n '4,8p' "$0" | sed 's/^# *//' >&2; exit 2; }
+args=() host="" print_config=0
 while [ $# -gt 0 ]; do
   case "$1" in
-    --config|--ssh-option|--remote-dir|--local-dir) [ $# -ge 2 ] || usage; args+=("$1" "$2"); shift 2 ;;
-    --config=*|--ssh-option=*|--remote-dir=*|--local-dir=*) args+=("$1"); shift ;;
+    --config|--nodes|-N|--ssh-option|--remote-dir|--local-dir) [ $# -ge 2 ] || usage; args+=("$1" "$2"); shift 2 ;;
+    --config=*|--nodes=*|--ssh-option=*|--remote-dir=*|--local-dir=*) args+=("$1"); shift ;;
     --teardown|--purge|--verbose|-v|--json) args+=("$1"); shift ;;
+    --print-config) args+=("$1"); print_config=1; shift ;;
     -h|--help) usage ;;
     -*) echo "quickstart.sh: unknown option $1" >&2; usage ;;
     *) [ -z "$host" ] || { echo "quickstart.sh: one HOST only" >&2; usage; }; host=$1; shift ;;
@@ -57,6 +63,12 @@ build_if_stale() {
     npm run --silent build
   fi
 }
+
+# --print-config reads the config file only: no host set-up, no root, no HOST.
+if [ "$print_config" = 1 ]; then
+  build_if_stale >&2
+  exec bin/overcloud quickstart "${args[@]}"
+fi
 
 case "$host" in
   ""|localhost|127.0.0.1|::1|"$(hostname)")

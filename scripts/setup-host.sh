@@ -15,7 +15,7 @@ die() { echo "[setup-host] ERROR: $*" >&2; exit 1; }
 
 PACKAGES=(podman runc conmon skopeo busybox-static docker-registry iproute2 wrk apache2-utils
   ca-certificates openssl git mmdebstrap openssh-server openssh-client ansible python3-openstackclient
-  python3-heatclient curl)
+  python3-heatclient curl qemu-system-x86 qemu-utils genisoimage golang-go)
 missing=()
 for p in "${PACKAGES[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then

@@ -18,6 +18,7 @@ export type ErrorCode =
   | 'REFERENCE_INVALID'
   | 'DIGEST_INVALID'
   | 'FILE_NOT_FOUND'
+  | 'TOML_INVALID'
   | 'RECIPE_INVALID'
   | 'TEMPLATE_INVALID'
   | 'INVENTORY_INVALID'
@@ -26,7 +27,7 @@ export type ErrorCode =
   | 'BLOB_UNKNOWN'
   | 'BLOB_UPLOAD_INVALID'
   | 'BLOB_UPLOAD_UNKNOWN'
-  | 'DIGEST_INVALID'
+  // (DIGEST_INVALID, also a spec code, is listed with the input codes above: a malformed digest.)
   | 'MANIFEST_BLOB_UNKNOWN'
   | 'MANIFEST_INVALID'
   | 'MANIFEST_UNKNOWN'
@@ -47,12 +48,15 @@ export type ErrorCode =
   | 'TLS_MISMATCH'
   | 'TAG_NOT_FOUND'
   | 'UPLOAD_FAILED'
+  | 'BLOB_FAILED'
   | 'LAYOUT_INVALID'
   | 'TIMEOUT'
   // deploy
   | 'PULL_FAILED'
   | 'NODE_COMMAND_FAILED'
+  | 'NODE_DELETE_REFUSED'
   | 'DEPLOY_FAILED'
+  | 'DEPLOY_NOT_READY'
   // image build
   | 'COMMAND_FAILED'
   | 'IMAGE_BUILD_FAILED'
@@ -84,7 +88,9 @@ const USAGE_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'SET_INVALID',
   'REGEX_INVALID',
   'REFERENCE_INVALID',
+  'DIGEST_INVALID',
   'FILE_NOT_FOUND',
+  'TOML_INVALID',
   'RECIPE_INVALID',
   'TEMPLATE_INVALID',
   'INVENTORY_INVALID',

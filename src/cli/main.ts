@@ -9,6 +9,8 @@ import { registerContainer } from './commands/container.js';
 import { registerContainerImage } from './commands/container-image.js';
 import { registerDeploy } from './commands/deploy.js';
 import { registerImageBuild } from './commands/image-build.js';
+import { registerImageGuest } from './commands/image-guest.js';
+import { registerNode } from './commands/node.js';
 import { registerPaunch } from './commands/paunch.js';
 import { registerQuickstart } from './commands/quickstart.js';
 import { registerRegistry } from './commands/registry.js';
@@ -28,8 +30,16 @@ export function buildProgram(): Command {
     .exitOverride();
   registerContainerImage(image);
   registerContainer(container);
-  registerImageBuild(program.command('image').description('build container images').exitOverride());
+  const imageCommand = program
+    .command('image')
+    .description('build container images and the guest image')
+    .exitOverride();
+  registerImageBuild(imageCommand);
+  registerImageGuest(imageCommand);
   registerDeploy(program);
+  registerNode(
+    program.command('node').description('day-2 operations on the nodes of a deployed stack').exitOverride(),
+  );
   registerPaunch(program);
   registerQuickstart(program);
   registerValidate(program);
@@ -59,8 +69,8 @@ export function reportError(e: unknown): number {
     if (e.hint) process.stderr.write(`  hint: ${e.hint}\n`);
     return e.exitStatus;
   }
-  const err = e instanceof Error ? e : new Error(String(e));
-  process.stderr.write(`overcloud: internal error: ${err.stack ?? err.message}\n`);
+  const text = e instanceof Error ? (e.stack ?? e.message) : String(e);
+  process.stderr.write(`overcloud: internal error: ${text}\n`);
   process.stderr.write('  this is a bug in overcloud; please report it with the command line above\n');
   return 70;
 }

@@ -9,10 +9,10 @@ import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { AppError } from '../errors.js';
+import type { Runner } from '../process/index.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { type ApplyReport, emptyCounts, pullFailed } from './apply.js';
 import { ANSIBLE_CFG, INVENTORY, type OutputFile, PLAYBOOK } from './config-download.js';
-import type { Runner } from './exec.js';
 import type { Counts, PaunchResult } from './paunch.js';
 import { STEPS } from './plan.js';
 

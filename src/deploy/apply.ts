@@ -7,26 +7,18 @@
  * failure stops the deploy after the step it happened in, with the container's exit code and logs.
  */
 import { AppError } from '../errors.js';
+import type { NodeConnection } from '../process/index.js';
+import { describeFailure } from '../process/index.js';
 import { mapLimit } from '../util/concurrency.js';
+import type { ApplyOptions } from './apply-options.js';
 import { describe, diffStep, needsWork, type StepAction, type StepDiff } from './diff.js';
-import { describeFailure } from './exec.js';
 import { syncScript } from './files.js';
-import type { NodeConnection } from './node.js';
 import { type DeployPlan, STEPS } from './plan.js';
 import { type NodeState, pullMissing, readState } from './state.js';
-import { applyNodeStep, formatFailure, type StepFailure } from './step.js';
 
-export interface ApplyOptions {
-  dryRun: boolean;
-  healthTimeoutMs: number;
-  /** missing: pull only absent images (paunch); always: also re-pull present tags. */
-  pull: 'missing' | 'always';
-  /** Registry hosts reached over plain HTTP (DockerInsecureRegistryAddress). */
-  insecureRegistries: ReadonlySet<string>;
-  /** Nodes worked on at once. */
-  concurrency: number;
-  out: (line: string) => void;
-}
+export type { ApplyOptions } from './apply-options.js';
+
+import { applyNodeStep, formatFailure, type StepFailure } from './step.js';
 
 export interface ApplyReport {
   diffs: Map<string, StepDiff[]>;

@@ -7,8 +7,9 @@
  * is left alone, so running containers keep exactly the files they were started with; a changed one is
  * built beside the old and swapped in. Pure: the script is run by deploy/apply.
  */
+
+import { shellQuote } from '../process/index.js';
 import { CONFIG_DATA_DIR, type NodePlan } from './plan.js';
-import { shellQuote } from './podman-args.js';
 
 const b64 = (s: string): string => Buffer.from(s, 'utf8').toString('base64');
 const q = (s: string): string => shellQuote([s]);

@@ -4,13 +4,13 @@
  * on these nodes, so containers are created with `--health-interval disable` and we poll
  * `podman healthcheck run NAME` ourselves until it passes, the container stops, or time runs out.
  */
-import type { NodeConnection } from './node.js';
+
+import type { NodeConnection } from '../process/index.js';
+import { sleep } from '../util/time.js';
 
 export const HEALTH_POLL_MS = 500;
 
 export type HealthResult = { ok: true } | { ok: false; name: string; reason: string };
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** waitHealthy polls every pending container until all pass; the first one that cannot is reported. */
 export async function waitHealthy(

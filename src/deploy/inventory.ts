@@ -7,23 +7,11 @@
 import { z } from 'zod';
 import { AppError } from '../errors.js';
 import type { Role } from '../heat/roles.js';
-import { loadYamlFile, where, type YamlFile } from '../heat/yaml.js';
+import type { InventoryNode, SshSettings } from '../process/index.js';
+import { loadYamlFile, where, type YamlFile } from '../util/yaml.js';
 
-export interface InventoryNode {
-  name: string;
-  role: string;
-  address: string;
-  user: string;
-  port?: number;
-  /** local: run podman on this machine; ssh: run it through `ssh user@address`. */
-  connection: 'local' | 'ssh';
-}
-
-export interface SshSettings {
-  identityFile?: string;
-  /** Extra `-o Key=Value` options, e.g. StrictHostKeyChecking=no for labs. */
-  options: Record<string, string>;
-}
+/** The node types live in the process layer (node connections need them); deploy's files import them here. */
+export type { InventoryNode, SshSettings };
 
 export interface Inventory {
   nodes: InventoryNode[];

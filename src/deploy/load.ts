@@ -23,12 +23,16 @@ export interface LoadOptions {
   passwordsFile: string;
   /** Passwords are only generated (written) for a real deploy; a dry run uses placeholders. */
   writePasswords: boolean;
+  /** Nodes `overcloud node delete` took out of the stack: left out of the inventory. */
+  removedNodes?: string[];
 }
 
 export interface Loaded {
   input: PlanInput;
   inventory: Inventory;
   generatedPasswords: string[];
+  /** Inventory nodes left out because `overcloud node delete` removed them. */
+  leftOut: string[];
 }
 
 /** containerizableServices lists the services the shipped docker.yaml maps to container definitions. */
@@ -75,6 +79,11 @@ async function loadTemplates(
   return templates;
 }
 
+/** withoutRemoved leaves out the nodes `overcloud node delete` removed, as TripleO's removal policies did. */
+function withoutRemoved(inventory: Inventory, removed: string[]): Inventory {
+  return { ...inventory, nodes: inventory.nodes.filter((n) => !removed.includes(n.name)) };
+}
+
 /** loadDeployInput reads all inputs and resolves passwords. */
 export async function loadDeployInput(opts: LoadOptions): Promise<Loaded> {
   const env = await loadEnvironments([
@@ -82,7 +91,9 @@ export async function loadDeployInput(opts: LoadOptions): Promise<Loaded> {
     ...opts.environmentFiles,
   ]);
   const roles = await loadRoles(opts.rolesFile ?? join(opts.templatesDir, 'roles_data.yaml'));
-  const inventory = await loadInventory(opts.inventory, roles);
+  const listed = await loadInventory(opts.inventory, roles);
+  const inventory = withoutRemoved(listed, opts.removedNodes ?? []);
+  const leftOut = listed.nodes.filter((n) => !inventory.nodes.includes(n)).map((n) => n.name);
   const templates = await loadTemplates(env, roles, inventory);
   const needed = new Set<string>();
   for (const t of templates.values()) for (const name of missingPasswords(t, env, {})) needed.add(name);
@@ -102,5 +113,6 @@ export async function loadDeployInput(opts: LoadOptions): Promise<Loaded> {
     },
     inventory,
     generatedPasswords: generated,
+    leftOut,
   };
 }

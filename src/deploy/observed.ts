@@ -2,7 +2,7 @@
  * @module deploy/observed
  * What a node says it runs: the managed containers from `podman ps -a --format json` and the local
  * images from `podman images --format json`, parsed into small value types. The labels are the only
- * state (paunch's "zero external state"). Pure parsers; the commands run in deploy/node.
+ * state (paunch's "zero external state"). Pure parsers; the commands run through process/node.
  */
 import { AppError } from '../errors.js';
 

@@ -5,10 +5,10 @@
  * container's own config_data label.
  */
 import { AppError } from '../errors.js';
+import type { NodeConnection } from '../process/index.js';
+import { describeFailure, shellQuote } from '../process/index.js';
 import { mapLimit } from '../util/concurrency.js';
-import { describeFailure } from './exec.js';
-import type { NodeConnection } from './node.js';
-import { runArgs, shellQuote } from './podman-args.js';
+import { runArgs } from './podman-args.js';
 import type { ContainerSpec } from './spec.js';
 import { readState } from './state.js';
 

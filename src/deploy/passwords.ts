@@ -5,11 +5,12 @@
  * password and restarts nothing).
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { AppError } from '../errors.js';
 import { writeFileAtomic } from '../util/atomic.js';
+import { readTextOr } from '../util/fs.js';
 
 const ALPHABET = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
 
@@ -24,13 +25,8 @@ export function generatePassword(bytes: (n: number) => Buffer = randomBytes): st
 }
 
 async function readPasswords(path: string): Promise<Record<string, string>> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return {};
-    throw e;
-  }
+  const text = await readTextOr(path, undefined);
+  if (text === undefined) return {};
   const doc = parse(text) as unknown;
   const values = (doc as { parameter_defaults?: unknown } | null)?.parameter_defaults;
   if (typeof values !== 'object' || values === null)

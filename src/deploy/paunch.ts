@@ -14,12 +14,11 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AppError } from '../errors.js';
+import { describeFailure, localConnection, type Runner } from '../process/index.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { type ApplyReport, emptyCounts, syncConfig } from './apply.js';
 import { describe, diffStep, needsWork, predictSteps } from './diff.js';
-import { describeFailure, type Runner } from './exec.js';
 import { driftScript } from './files.js';
-import { localConnection } from './node.js';
 import { nodePlanDoc, parseNodePlanDoc } from './node-plan-doc.js';
 import { type NodePlan, STEPS } from './plan.js';
 import { type NodeState, pullMissing, readState } from './state.js';

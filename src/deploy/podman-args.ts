@@ -59,10 +59,3 @@ export function execArgs(spec: ContainerSpec): string[] {
   const [target, ...cmd] = spec.command ?? [];
   return ['exec', ...(spec.user ? [`--user=${spec.user}`] : []), target ?? '', ...cmd];
 }
-
-/** shellQuote renders argv for humans to paste into a shell. */
-export function shellQuote(argv: string[]): string {
-  return argv
-    .map((a) => (/^[A-Za-z0-9_./:=@%+,-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`))
-    .join(' ');
-}

@@ -44,3 +44,30 @@ export async function loadRecord(dir: string): Promise<DeployRecord> {
     throw e;
   }
 }
+
+const removedFile = (dir: string): string => join(dir, 'removed-nodes.json');
+
+/** A node taken out of the stack by `overcloud node delete` (TripleO's removal policy). */
+export interface RemovedNode {
+  name: string;
+  role: string;
+  removedAt: string;
+}
+
+/** loadRemoved lists the nodes `node delete` took out of the stack (none when never used). */
+export async function loadRemoved(dir: string): Promise<RemovedNode[]> {
+  try {
+    return JSON.parse(await readFile(removedFile(dir), 'utf8')) as RemovedNode[];
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw e;
+  }
+}
+
+/** saveRemoved adds nodes to the stack's removal list (kept 0600 beside the record). */
+export async function saveRemoved(dir: string, added: RemovedNode[]): Promise<void> {
+  const names = new Set(added.map((n) => n.name));
+  const list = [...(await loadRemoved(dir)).filter((n) => !names.has(n.name)), ...added];
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  await writeFileAtomic(removedFile(dir), `${JSON.stringify(list, null, 2)}\n`, { mode: 0o600 });
+}

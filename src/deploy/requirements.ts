@@ -7,7 +7,7 @@
  * started to crash-loop. The plan itself stays pure: the answers are one of its inputs.
  */
 import { AppError } from '../errors.js';
-import type { NodeConnection } from './node.js';
+import type { NodeConnection } from '../process/index.js';
 import { containerServices, type PlanInput } from './plan.js';
 import type { KernelRequirement } from './template.js';
 

@@ -1,23 +1,27 @@
 /**
  * @module deploy/run
  * `overcloud deploy` as a library call: load inputs, plan (pure), connect to the nodes, apply (or
- * only diff, with dryRun), record the node list. The Runner is injected: the CLI passes spawnRunner.
+ * only diff, with dryRun), record the node list. The Runner is injected: the CLI passes runProcess.
  */
 
 import { join } from 'node:path';
 import { AppError } from '../errors.js';
-import { packageRoot } from '../util/paths.js';
+import type { Runner } from '../process/index.js';
+import { connectAll, type NodeConnection } from '../process/index.js';
+import { overcloudBin } from '../util/paths.js';
 import { reportFromRun, runPlaybook, writeConfigDownload } from './ansible.js';
 import { type ApplyReport, applyPlan } from './apply.js';
 import { configDownloadFiles, PLAYBOOK } from './config-download.js';
 import { DEFAULT_NODE_DIR } from './defaults.js';
-import type { Runner } from './exec.js';
 import type { Inventory } from './inventory.js';
 import { loadDeployInput } from './load.js';
-import { connectAll, type NodeConnection } from './node.js';
 import { type DeployPlan, planDeploy } from './plan.js';
-import { passwordsFile, saveRecord, stateDir } from './record.js';
+import { needsWaiting, planReadiness, type ReadinessPlan, waitReady } from './readiness.js';
+import { loadRemoved, passwordsFile, saveRecord, stateDir } from './record.js';
+import { changeCount } from './report-doc.js';
 import { describeLeftOut, fallbacksOf, type LeftOut, probeNodes, requirementProbes } from './requirements.js';
+
+const DEFAULT_READY_TIMEOUT_MS = 300_000;
 
 export interface DeployOptions {
   templatesDir: string;
@@ -31,6 +35,8 @@ export interface DeployOptions {
   pull: 'missing' | 'always';
   concurrency: number;
   out: (line: string) => void;
+  /** Where warnings go (the CLI: stderr); default: `out` with a `[warning]` prefix. */
+  warn?: (message: string) => void;
   /** ssh: our engine over SSH; ansible: write a config-download folder and run its playbook. */
   driver?: 'ssh' | 'ansible';
   /** ansible: the config-download folder (default <state dir>/config-download). */
@@ -39,6 +45,8 @@ export interface DeployOptions {
   nodeCommand?: string[];
   /** ansible: write the folder, do not run it. */
   configDownloadOnly?: boolean;
+  /** How long, after the last step, to wait for the deployed services to be ready (default 300 s). */
+  readyTimeoutMs?: number;
 }
 
 export interface DeployResult {
@@ -53,7 +61,7 @@ export interface DeployResult {
  * by every node task of the playbook).
  */
 export function thisOvercloud(): string[] {
-  return [join(packageRoot(), 'bin', 'overcloud')];
+  return [overcloudBin()];
 }
 
 /** insecureRegistries reads DockerInsecureRegistryAddress (list or comma-separated string). */
@@ -93,7 +101,9 @@ async function askKernels(
 export async function runDeploy(opts: DeployOptions, run: Runner): Promise<DeployResult> {
   const started = Date.now();
   const dir = stateDir(opts.stack, opts.stateDir);
+  const removed = await loadRemoved(dir);
   const loaded = await loadDeployInput({
+    removedNodes: removed.map((n) => n.name),
     templatesDir: opts.templatesDir,
     environmentFiles: opts.environmentFiles,
     rolesFile: opts.rolesFile,
@@ -101,6 +111,8 @@ export async function runDeploy(opts: DeployOptions, run: Runner): Promise<Deplo
     passwordsFile: passwordsFile(dir),
     writePasswords: !opts.dryRun,
   });
+  const warn = opts.warn ?? ((m: string) => opts.out(`[warning] ${m}`));
+  for (const warning of loaded.input.env.warnings) warn(warning);
   const { leftOut, conns } = await askKernels(loaded, run);
   let plan: DeployPlan;
   try {
@@ -110,6 +122,10 @@ export async function runDeploy(opts: DeployOptions, run: Runner): Promise<Deplo
     throw e;
   }
   for (const line of describeLeftOut(leftOut, fallbacksOf(loaded.input))) opts.out(line);
+  for (const n of removed.filter((r) => loaded.leftOut.includes(r.name)))
+    opts.out(
+      `[note] ${n.name} (${n.role}) left out: removed by overcloud node delete on ${n.removedAt.slice(0, 10)} (${join(dir, 'removed-nodes.json')})`,
+    );
   if (loaded.generatedPasswords.length > 0 && !opts.dryRun)
     opts.out(`[passwords] generated ${loaded.generatedPasswords.join(', ')} into ${passwordsFile(dir)}`);
   if (plan.hostServices.length > 0)
@@ -162,18 +178,27 @@ export async function runDeploy(opts: DeployOptions, run: Runner): Promise<Deplo
       await closeAll(nodes);
     }
   }
+  // Ready to serve, or the deploy is not complete; the record is kept either way (for `container
+  // list` and `logs` on what is deployed).
+  const notReady =
+    opts.dryRun || report.failure
+      ? undefined
+      : await waitUntilReady(planReadiness(loaded.input, plan), loaded.inventory, run, opts).then(
+          () => undefined,
+          (e: unknown) => e,
+        );
   if (!opts.dryRun) {
     await saveRecord(dir, {
       stack: opts.stack,
       finishedAt: new Date().toISOString(),
-      ok: !report.failure,
+      ok: !report.failure && notReady === undefined,
       inventory: loaded.inventory,
     });
   }
+  if (notReady !== undefined) throw notReady;
   const durationMs = Date.now() - started;
   const c = report.counts;
-  const changes =
-    c.create + c.replace + c.remove + c.exec + report.changedFiles.length + report.pulled.length;
+  const changes = changeCount(report);
   const secs = (durationMs / 1000).toFixed(1);
   if (report.failure) {
     const f = report.failure;
@@ -194,4 +219,28 @@ export async function runDeploy(opts: DeployOptions, run: Runner): Promise<Deplo
     );
   }
   return { plan, report, durationMs };
+}
+
+/**
+ * waitUntilReady runs the readiness checks after the last step (TripleO's post-deploy waits): a
+ * deploy is complete when its agents are alive and its computes mapped, not when containers run.
+ */
+async function waitUntilReady(
+  rp: ReadinessPlan,
+  inventory: Inventory,
+  run: Runner,
+  opts: DeployOptions,
+): Promise<void> {
+  if (!needsWaiting(rp)) return;
+  const cellsNode = rp.cells && inventory.nodes.find((n) => n.name === rp.cells?.node);
+  const conns = cellsNode ? await connectAll([cellsNode], inventory.ssh, run) : [];
+  try {
+    await waitReady(rp, {
+      ...(conns[0] === undefined ? {} : { cellsNode: conns[0] }),
+      out: opts.out,
+      timeoutMs: opts.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS,
+    });
+  } finally {
+    await Promise.all(conns.map((c) => c.close()));
+  }
 }

@@ -4,10 +4,10 @@
  * and the pull of missing images. paunch's "zero external state": the labels are the state.
  */
 import { AppError } from '../errors.js';
+import type { NodeConnection } from '../process/index.js';
+import { describeFailure } from '../process/index.js';
 import { mapLimit } from '../util/concurrency.js';
-import type { ApplyOptions } from './apply.js';
-import { describeFailure } from './exec.js';
-import type { NodeConnection } from './node.js';
+import type { ApplyOptions } from './apply-options.js';
 import { type ObservedContainer, parseImages, parsePs } from './observed.js';
 import type { NodePlan } from './plan.js';
 

@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import { AppError } from '../errors.js';
-import { loadYamlFile, where, type YamlFile } from '../heat/yaml.js';
+import { loadYamlFile, where, type YamlFile } from '../util/yaml.js';
 
 const ParameterSchema = z.strictObject({
   type: z.enum(['string', 'number', 'boolean', 'json', 'comma_delimited_list']).optional(),
@@ -41,6 +41,13 @@ const TemplateSchema = z.strictObject({
     )
     .optional(),
   kernel_fallback: z.string().startsWith('OS::TripleO::Services::').optional(),
+  /** The agent binary Neutron lists for this service: deploy waits until it is alive on the node. */
+  network_agent: z
+    .string()
+    .regex(/^neutron-[a-z0-9-]+$/, 'the binary `network agent list` shows, e.g. neutron-dhcp-agent')
+    .optional(),
+  /** TripleO's key: a compute service; deploy waits until it is up, mapped to a cell and listed. */
+  cellv2_discovery: z.boolean().optional(),
 });
 
 export type ParameterDecl = z.infer<typeof ParameterSchema>;
@@ -59,6 +66,8 @@ export interface ServiceTemplate {
   kernelRequirements: KernelRequirement[];
   /** The service that runs in this one's place on a node that lacks a required kernel feature. */
   kernelFallback?: string;
+  /** What deploy waits for before it reports success (see deploy/readiness). */
+  readiness: { networkAgent?: string; cellv2Discovery: boolean };
 }
 
 export interface KernelRequirement {
@@ -94,6 +103,10 @@ export function parseServiceTemplate(file: YamlFile): ServiceTemplate {
     bootstrapConfig: t.bootstrap_config ?? {},
     kernelRequirements: t.kernel_requirements ?? [],
     ...(t.kernel_fallback ? { kernelFallback: t.kernel_fallback } : {}),
+    readiness: {
+      ...(t.network_agent === undefined ? {} : { networkAgent: t.network_agent }),
+      cellv2Discovery: t.cellv2_discovery === true,
+    },
   };
 }
 

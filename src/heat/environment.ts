@@ -1,12 +1,14 @@
 /**
  * @module heat/environment
  * Heat environment files: `resource_registry`, `parameter_defaults`, `parameters`. Parsed one by one,
- * then merged in order with later files winning, as Heat merges `-e` files.
+ * then merged in order with later files winning, as Heat merges `-e` files. Within one file a key
+ * given twice takes its last value, as Heat's PyYAML loader does (the seed's own `echo ... >>
+ * docker_registry.yaml` repeats a key prepare already wrote); each repeat becomes a warning.
  * https://docs.openstack.org/heat/latest/template_guide/environment.html
  */
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { AppError } from '../errors.js';
-import { loadYamlFile, where, type YamlFile } from './yaml.js';
+import { loadYamlFile, type RepeatedKey, where, type YamlFile } from '../util/yaml.js';
 
 /** The resource type that disables a service. */
 export const HEAT_NONE = 'OS::Heat::None';
@@ -24,6 +26,8 @@ export const ENVIRONMENT_KEYS = [
 export interface Environment {
   /** Files this environment came from, in merge order. */
   files: string[];
+  /** What the caller should tell the user: a key given twice in one file, and which line counts. */
+  warnings: string[];
   /** Resource type -> template path (absolute) or another resource type such as OS::Heat::None. */
   resourceRegistry: Record<string, string>;
   parameterDefaults: Record<string, unknown>;
@@ -33,7 +37,14 @@ export interface Environment {
 }
 
 export function emptyEnvironment(): Environment {
-  return { files: [], resourceRegistry: {}, parameterDefaults: {}, parameters: {}, registryNotes: {} };
+  return {
+    files: [],
+    warnings: [],
+    resourceRegistry: {},
+    parameterDefaults: {},
+    parameters: {},
+    registryNotes: {},
+  };
 }
 
 const isRecord = (v: unknown): v is Record<string, unknown> =>
@@ -52,6 +63,7 @@ export function resolveRegistryTarget(target: string, envDir: string): string {
 export function parseEnvironment(file: YamlFile): Environment {
   const env = emptyEnvironment();
   env.files.push(file.path);
+  env.warnings.push(...file.repeatedKeys.map((r) => repeatedKeyWarning(file.path, r)));
   const doc = file.value;
   if (doc === null || doc === undefined) return env; // an empty file is a valid, empty environment
   if (!isRecord(doc)) {
@@ -100,6 +112,7 @@ export function mergeEnvironments(envs: Environment[]): Environment {
   const merged = emptyEnvironment();
   for (const env of envs) {
     merged.files.push(...env.files);
+    merged.warnings.push(...env.warnings);
     Object.assign(merged.resourceRegistry, env.resourceRegistry);
     Object.assign(merged.registryNotes, env.registryNotes);
     Object.assign(merged.parameterDefaults, env.parameterDefaults);
@@ -111,8 +124,19 @@ export function mergeEnvironments(envs: Environment[]): Environment {
 /** loadEnvironments reads and merges environment files in the order given. */
 export async function loadEnvironments(paths: string[]): Promise<Environment> {
   const envs: Environment[] = [];
-  for (const path of paths) envs.push(parseEnvironment(await loadYamlFile(path, 'environment file')));
+  for (const path of paths) {
+    envs.push(parseEnvironment(await loadYamlFile(path, 'environment file', { repeatedKeys: 'last-wins' })));
+  }
   return mergeEnvironments(envs);
+}
+
+/** repeatedKeyWarning names the file, the key, its lines, and the one Heat (and we) use: the last. */
+export function repeatedKeyWarning(path: string, repeat: RepeatedKey): string {
+  const name = [...repeat.parent, repeat.key].join('.');
+  const earlier = repeat.lines.slice(0, -1);
+  const last = repeat.lines[repeat.lines.length - 1];
+  const lines = earlier.length > 1 ? `lines ${earlier.join(', ')}` : `line ${earlier[0]}`;
+  return `${path}:${last}: ${name} repeats the key of ${lines}; the value of line ${last} is used, as Heat's YAML loader does`;
 }
 
 /** closest suggests the known word within edit distance 3 of a misspelt one. */

@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { AppError } from '../errors.js';
-import { loadYamlFile, parseItem, where, type YamlFile } from './yaml.js';
+import { loadYamlFile, parseItem, where, type YamlFile } from '../util/yaml.js';
 
 const RoleSchema = z.looseObject({
   name: z.string().regex(/^[A-Za-z][A-Za-z0-9]*$/, 'must be letters and digits, starting with a letter'),

@@ -7,7 +7,9 @@
 import { isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
 import { AppError } from '../errors.js';
-import { loadYamlFile, parseYaml, where, type YamlFile } from '../heat/yaml.js';
+import { loadYamlFile, parseYaml, where, type YamlFile } from '../util/yaml.js';
+import { isUpstream, OWN_KEYS, translateUpstream } from './upstream-config.js';
+import { MAPPED_KEYS, noteFor } from './upstream-keys.js';
 
 export interface NodeGroup {
   role: string;
@@ -43,6 +45,10 @@ export interface QuickstartConfig {
   };
   /** Stop after deploy when false; `overcloud validate` runs when true (and exists). */
   validate: boolean;
+  /** The file's format: ours, or tripleo-quickstart's own (lab/upstream-config maps it). */
+  format?: 'overcloud' | 'tripleo-quickstart';
+  /** What of a tripleo-quickstart file is accepted but not applied, one line per key (file:line: why). */
+  warnings?: string[];
 }
 
 const NAME = /^[a-z][a-z0-9]{0,5}$/;
@@ -128,17 +134,62 @@ export function formatIp(n: number): string {
   return [24, 16, 8, 0].map((s) => Math.floor(n / 2 ** s) % 256).join('.');
 }
 
-/** parseConfig validates a parsed config file. Pure: paths are resolved against `cwd`. */
-export function parseConfig(file: YamlFile, cwd: string): QuickstartConfig {
-  const r = Schema.safeParse(file.value ?? {});
-  if (!r.success) {
-    const issue = r.error.issues[0];
-    const path = (issue?.path ?? []).map((p) => (typeof p === 'number' ? p : String(p)));
-    const field = path.length > 0 ? path.join('.') : '(top level)';
-    throw new AppError('QUICKSTART_CONFIG_INVALID', `${where(file, path)}: ${field}: ${issue?.message}`, {
-      hint: 'see config/containers_minimal.yml for the format',
-    });
+/**
+ * parseConfig validates a parsed config file, in our format or tripleo-quickstart's (recognised by
+ * its keys and mapped onto ours first). Pure: paths are resolved against `cwd`.
+ */
+export function parseConfig(file: YamlFile, cwd: string, nodes?: YamlFile): QuickstartConfig {
+  if (nodes !== undefined) checkNodesFile(file, nodes);
+  if (!isUpstream(file.value)) return { ...parseOwn(file, cwd), format: 'overcloud', warnings: [] };
+  const t = translateUpstream(file, cwd, nodes);
+  const config = parseOwn({ ...file, value: t.doc }, cwd);
+  return { ...config, format: 'tripleo-quickstart', warnings: t.warnings };
+}
+
+/** checkNodesFile: quickstart.sh's --nodes goes with a tripleo-quickstart config, and is one itself. */
+function checkNodesFile(file: YamlFile, nodes: YamlFile): void {
+  const isMap = (v: unknown): boolean => v !== null && typeof v === 'object' && !Array.isArray(v);
+  if (!isMap(nodes.value) || !isUpstream(nodes.value))
+    throw new AppError(
+      'QUICKSTART_CONFIG_INVALID',
+      `${nodes.path}: not a tripleo-quickstart nodes file (overcloud_nodes by name and flavor, as config/nodes/*.yml)`,
+    );
+  if (isMap(file.value) && !isUpstream(file.value))
+    throw new AppError(
+      'QUICKSTART_CONFIG_INVALID',
+      `${file.path}: --nodes ${nodes.path} goes with a tripleo-quickstart config; this one is in our format`,
+      { hint: 'list the nodes in the config itself: overcloud_nodes: [{role, count}]' },
+    );
+}
+
+/** invalid turns the schema's first issue into an error naming the file, line and field. */
+function invalid(file: YamlFile, error: z.ZodError): AppError {
+  const issue = error.issues[0];
+  const path = (issue?.path ?? []).map((p) => (typeof p === 'number' ? p : String(p)));
+  const field = path.length > 0 ? path.join('.') : '(top level)';
+  if (issue?.code === 'unrecognized_keys') {
+    // Point at the (first) unknown key itself, not at the mapping that holds it.
+    const key = issue.keys[0] ?? '';
+    const upstream = path.length === 0 && (MAPPED_KEYS.has(key) || noteFor(key) !== undefined);
+    return new AppError(
+      'QUICKSTART_CONFIG_INVALID',
+      `${where(file, [...path, key])}: ${field}: unknown key ${JSON.stringify(key)}${issue.keys.length > 1 ? ` (and ${issue.keys.slice(1).join(', ')})` : ''}`,
+      {
+        hint: upstream
+          ? `${key} is a tripleo-quickstart key, and this file is in our format (it has ${OWN_KEYS.filter((k) => k in (file.value as object)).join(', ')}): write one format per file (docs/quickstart-configs.md)`
+          : 'see config/containers_minimal.yml for the format',
+      },
+    );
   }
+  return new AppError('QUICKSTART_CONFIG_INVALID', `${where(file, path)}: ${field}: ${issue?.message}`, {
+    hint: 'see config/containers_minimal.yml for the format',
+  });
+}
+
+/** parseOwn validates a document in our format. */
+function parseOwn(file: YamlFile, cwd: string): QuickstartConfig {
+  const r = Schema.safeParse(file.value ?? {});
+  if (!r.success) throw invalid(file, r.error);
   const d = r.data;
   const subnet = d.lab?.subnet ?? '10.231.24.0/24';
   const parsed = parseSubnet(subnet);
@@ -197,12 +248,45 @@ export function parseConfig(file: YamlFile, cwd: string): QuickstartConfig {
   };
 }
 
+/**
+ * configDocument is the configuration in our format, every default written out: what
+ * `quickstart --print-config` shows, and a file `--config` reads back to the same configuration.
+ */
+export function configDocument(config: QuickstartConfig): Record<string, unknown> {
+  const d = config.deploy;
+  return {
+    containerized_overcloud: true,
+    lab: {
+      subnet: config.lab.subnet,
+      name: config.lab.name,
+      dir: config.lab.dir,
+      node_dirs: config.lab.nodeDirs,
+    },
+    overcloud_nodes: config.nodes.map((n) => ({ role: n.role, count: n.count })),
+    images: { ...config.images },
+    deploy: {
+      ...(d.templates === undefined ? {} : { templates: d.templates }),
+      ...(d.rolesFile === undefined ? {} : { roles_file: d.rolesFile }),
+      environments: d.environments,
+      parameter_defaults: d.parameterDefaults,
+      health_timeout: d.healthTimeoutS,
+      driver: d.driver,
+    },
+    validate: config.validate,
+  };
+}
+
 /** parseConfigText parses config text (tests, and the file reader below). */
 export function parseConfigText(text: string, path: string, cwd: string): QuickstartConfig {
   return parseConfig(parseYaml(text, path), cwd);
 }
 
-/** loadConfig reads and validates a config file. */
-export async function loadConfig(path: string, cwd = process.cwd()): Promise<QuickstartConfig> {
-  return parseConfig(await loadYamlFile(path, 'quickstart config'), cwd);
+/** loadConfig reads and validates a config file (and quickstart.sh's --nodes file, if given). */
+export async function loadConfig(
+  path: string,
+  cwd = process.cwd(),
+  nodesPath?: string,
+): Promise<QuickstartConfig> {
+  const nodes = nodesPath === undefined ? undefined : await loadYamlFile(nodesPath, 'nodes file');
+  return parseConfig(await loadYamlFile(path, 'quickstart config'), cwd, nodes);
 }

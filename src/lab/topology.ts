@@ -40,14 +40,10 @@ export function hostname(role: Role | undefined, roleName: string, index: number
   return format.replaceAll('%stackname%', stack).replaceAll('%index%', String(index));
 }
 
-/** planTopology lays the nodes out on the subnet: undercloud .1, nodes from .10 on, in config order. */
+/** planTopology names the nodes from the roles' HostnameFormatDefault, in config order, and lays them out. */
 export function planTopology(config: QuickstartConfig, roles: Role[], stack = 'overcloud'): Topology {
-  const sub = parseSubnet(config.lab.subnet);
-  if (typeof sub === 'string') throw new AppError('QUICKSTART_CONFIG_INVALID', `lab.subnet: ${sub}`);
-  const size = 2 ** (32 - sub.bits);
   const byName = new Map(roles.map((r) => [r.name, r]));
-  const name = config.lab.name;
-  const nodes: PlannedNode[] = [];
+  const named: { name: string; role: string }[] = [];
   for (const group of config.nodes) {
     const role = byName.get(group.role);
     if (!role)
@@ -56,40 +52,58 @@ export function planTopology(config: QuickstartConfig, roles: Role[], stack = 'o
         `${config.path}: overcloud_nodes: unknown role ${group.role}`,
         { hint: `roles in the roles file: ${roles.map((r) => r.name).join(', ')}` },
       );
-    for (let i = 0; i < group.count; i++) {
-      const k = nodes.length;
-      const offset = FIRST_NODE_OFFSET + k;
-      // The last address is the broadcast address.
-      if (offset >= size - 1)
-        throw new AppError(
-          'QUICKSTART_CONFIG_INVALID',
-          `${config.path}: ${config.lab.subnet} has room for ${Math.max(0, size - 1 - FIRST_NODE_OFFSET)} node(s), the config asks for more`,
-          { hint: 'use a larger lab.subnet (e.g. a /24)' },
-        );
-      nodes.push({
-        name: hostname(role, group.role, i, stack),
-        role: group.role,
-        ns: `${name}-n${k}`,
-        address: formatIp(sub.base + offset),
-        inner: `${name}n${k}a`,
-        outer: `${name}n${k}b`,
-        dirName: `n${k}`,
-      });
-    }
+    for (let i = 0; i < group.count; i++)
+      named.push({ name: hostname(role, group.role, i, stack), role: group.role });
+  }
+  return layoutTopology(config.lab, named, config.path);
+}
+
+/**
+ * layoutTopology places named nodes on the lab subnet: undercloud .1, nodes from .10 on, in order.
+ * `source` names the config in messages.
+ */
+export function layoutTopology(
+  lab: { name: string; subnet: string },
+  named: { name: string; role: string }[],
+  source: string,
+): Topology {
+  const sub = parseSubnet(lab.subnet);
+  if (typeof sub === 'string') throw new AppError('QUICKSTART_CONFIG_INVALID', `lab.subnet: ${sub}`);
+  const size = 2 ** (32 - sub.bits);
+  const name = lab.name;
+  const nodes: PlannedNode[] = [];
+  for (const [k, n] of named.entries()) {
+    const offset = FIRST_NODE_OFFSET + k;
+    // The last address is the broadcast address.
+    if (offset >= size - 1)
+      throw new AppError(
+        'QUICKSTART_CONFIG_INVALID',
+        `${source}: ${lab.subnet} has room for ${Math.max(0, size - 1 - FIRST_NODE_OFFSET)} node(s), the config asks for more`,
+        { hint: 'use a larger lab.subnet (e.g. a /24)' },
+      );
+    nodes.push({
+      name: n.name,
+      role: n.role,
+      ns: `${name}-n${k}`,
+      address: formatIp(sub.base + offset),
+      inner: `${name}n${k}a`,
+      outer: `${name}n${k}b`,
+      dirName: `n${k}`,
+    });
   }
   const seen = new Set<string>();
   for (const n of nodes) {
     if (seen.has(n.name))
       throw new AppError(
         'QUICKSTART_CONFIG_INVALID',
-        `${config.path}: two nodes would be named ${n.name}; check the roles' HostnameFormatDefault`,
+        `${source}: two nodes would be named ${n.name}; check the roles' HostnameFormatDefault`,
       );
     seen.add(n.name);
   }
   const ucAddress = formatIp(sub.base + 1);
   return {
     name,
-    subnet: config.lab.subnet,
+    subnet: lab.subnet,
     prefixLength: sub.bits,
     undercloud: { ns: `${name}-uc`, address: ucAddress, hostname: 'undercloud', bridge: 'br0' },
     nodes,

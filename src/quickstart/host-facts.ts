@@ -22,7 +22,10 @@ export interface HostFacts {
 }
 
 /** parseFacts reads the preflight's key=value lines; a missing `end=1` means the shell did not run it. */
-export function parseFacts(r: { code: number; stdout: string; stderr: string }, h: RemoteHost): HostFacts {
+export function parseFacts(
+  r: { code: number | null; stdout: string; stderr: string },
+  h: RemoteHost,
+): HostFacts {
   const kv = new Map<string, string>();
   for (const line of r.stdout.split('\n')) {
     const i = line.indexOf('=');

@@ -16,12 +16,13 @@
  * to lock it (both would then "hold" a lock, on different files). Holders write their pid into the
  * file, in place (a rename would swap the inode under the lock), so a refused run can name them.
  */
-import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { closeSync, constants, ftruncateSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, constants, ftruncateSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { AppError } from '../errors.js';
-import type { QuickstartConfig } from '../lab/config.js';
+import type { QuickstartConfig } from '../lab/index.js';
+import { runSync } from '../process/index.js';
+import { readTextOrSync } from '../util/fs.js';
 
 /** Where the lock files live: /run/lock is a tmpfs, so a reboot starts with none. */
 export const LOCK_DIR = '/run/lock/overcloud-quickstart';
@@ -44,12 +45,8 @@ export function lockFiles(config: QuickstartConfig, dir = LOCK_DIR): string[] {
 
 /** holderOf reads what the holder wrote: `pid=N config=PATH since=ISO` (empty while it starts). */
 export function holderOf(file: string): { pid?: number; text: string } {
-  let text = '';
-  try {
-    text = readFileSync(file, 'utf8').trim();
-  } catch {
-    // vanished or unreadable: the message says "unknown"
-  }
+  // Vanished: the message says "unknown".
+  const text = readTextOrSync(file, '').trim();
   const m = /pid=(\d+)/.exec(text);
   return m ? { pid: Number(m[1]), text } : { text };
 }
@@ -69,12 +66,13 @@ function openLockFile(file: string, dir: string, release: () => void): number {
 }
 
 function tryLock(fd: number, file: string): boolean {
-  const r = spawnSync('flock', ['-n', '-x', '-E', String(FLOCK_BUSY), '3'], {
-    stdio: ['ignore', 'ignore', 'pipe', fd],
+  const r = runSync(['flock', '-n', '-x', '-E', String(FLOCK_BUSY), '3'], {
+    passFds: [fd],
+    timeoutMs: 10_000,
   });
-  if (r.status === 0) return true;
-  if (r.status === FLOCK_BUSY) return false;
-  const why = r.error ? String(r.error) : (r.stderr?.toString().trim() ?? `exit ${r.status}`);
+  if (r.code === 0) return true;
+  if (r.code === FLOCK_BUSY) return false;
+  const why = r.stderr.trim() || (r.code === null ? `killed by ${r.signal}` : `exit ${r.code}`);
   throw new AppError('LAB_FAILED', `cannot lock ${file} with flock(1): ${why}`, {
     hint: 'flock comes with util-linux (Debian: always installed); run ./scripts/setup-host.sh',
   });

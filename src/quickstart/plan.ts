@@ -5,7 +5,7 @@
  */
 import { stringify } from 'yaml';
 import { AppError } from '../errors.js';
-import type { QuickstartConfig } from '../lab/config.js';
+import type { QuickstartConfig } from '../lab/index.js';
 
 /** imageShortName is the kolla name inside `host/ns/<prefix><name>:<tag>` (undefined if not prefixed). */
 export function imageShortName(imagename: string, prefix: string): string | undefined {

@@ -4,10 +4,10 @@
  * files can come from anywhere, like a config outside the checkout), the results' tar read back, and
  * ssh processes whose output is passed through as it comes or collected whole.
  */
-import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { createGzip } from 'node:zlib';
 import * as tar from 'tar-stream';
+import { type ProcessResult, runProcess } from '../process/index.js';
 import { MARK_DIR } from './remote-scripts.js';
 import type { ShipFile } from './ship.js';
 
@@ -29,55 +29,29 @@ export async function tarball(files: ShipFile[]): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
+/** A remote quickstart builds and deploys a whole cloud: hours at most, never forever. */
+const REMOTE_RUN_TIMEOUT_MS = 6 * 60 * 60_000;
+/** Shipping the build or fetching the results: minutes on a slow link. */
+const TRANSFER_TIMEOUT_MS = 30 * 60_000;
+
 /** stream runs the ssh command, passing its output through as it comes; resolves with status and stdout. */
-export function stream(
-  argv: string[],
-  tty: boolean,
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((res) => {
-    const [file, ...args] = argv;
-    // With a terminal, ssh reads it (Ctrl-C goes to the remote side); without one, nothing to read.
-    const child = spawn(file as string, args, { stdio: [tty ? 'inherit' : 'ignore', 'pipe', 'pipe'] });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout?.on('data', (b: Buffer) => {
-      out.push(b);
-      process.stdout.write(b);
-    });
-    child.stderr?.on('data', (b: Buffer) => {
-      err.push(b);
-      process.stderr.write(b);
-    });
-    child.on('error', (e) => res({ code: 127, stdout: '', stderr: String(e) }));
-    child.on('close', (code, signal) =>
-      res({
-        code: code ?? (signal ? 128 : 1),
-        stdout: Buffer.concat(out).toString('utf8'),
-        stderr: Buffer.concat(err).toString('utf8'),
-      }),
-    );
-  });
+export function stream(argv: string[], tty: boolean): Promise<ProcessResult> {
+  // With a terminal, ssh reads it (Ctrl-C goes to the remote side); without one, nothing to read.
+  return runProcess(argv, { stdin: tty ? 'inherit' : 'pipe', echo: true, timeoutMs: REMOTE_RUN_TIMEOUT_MS });
 }
 
-/** collect runs the ssh command quietly and returns its raw stdout. */
-export function collect(
+/** collect runs the ssh command quietly and returns its raw stdout, whole (a tar of results). */
+export async function collect(
   argv: string[],
   input?: Buffer,
-): Promise<{ code: number; stdout: Buffer; stderr: string }> {
-  return new Promise((res) => {
-    const [file, ...args] = argv;
-    const child = spawn(file as string, args, { stdio: ['pipe', 'pipe', 'pipe'] });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on('data', (b: Buffer) => out.push(b));
-    child.stderr.on('data', (b: Buffer) => err.push(b));
-    child.on('error', (e) => res({ code: 127, stdout: Buffer.alloc(0), stderr: String(e) }));
-    child.on('close', (code) =>
-      res({ code: code ?? 1, stdout: Buffer.concat(out), stderr: Buffer.concat(err).toString('utf8') }),
-    );
-    child.stdin.on('error', () => {});
-    child.stdin.end(input ?? Buffer.alloc(0));
+): Promise<{ code: number | null; stdout: Buffer; stderr: string }> {
+  const chunks: Buffer[] = [];
+  const r = await runProcess(argv, {
+    ...(input === undefined ? {} : { input }),
+    onStdout: (b) => chunks.push(b),
+    timeoutMs: TRANSFER_TIMEOUT_MS,
   });
+  return { code: r.code, stdout: Buffer.concat(chunks), stderr: r.stderr };
 }
 
 export async function untar(data: Buffer): Promise<Map<string, Buffer>> {

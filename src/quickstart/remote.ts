@@ -10,8 +10,8 @@ import { mkdir, rm } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { basename, isAbsolute, join, relative, resolve } from 'node:path';
 import { AppError } from '../errors.js';
-import type { QuickstartConfig } from '../lab/config.js';
-import { cmd } from '../lab/exec.js';
+import type { QuickstartConfig } from '../lab/index.js';
+import { runProcess } from '../process/index.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { packageRoot } from '../util/paths.js';
 import { checkFacts, type HostFacts, parseFacts } from './host-facts.js';
@@ -62,7 +62,7 @@ interface Ssh {
 }
 
 function sshCmd(ssh: Ssh, script: string, timeoutMs = 120_000) {
-  return cmd(sshArgv(ssh.h, { options: ssh.options }, script), { timeoutMs });
+  return runProcess(sshArgv(ssh.h, { options: ssh.options }, script), { timeoutMs });
 }
 
 /** preflight answers: can this login run the quickstart, and which build does HOST have? */
@@ -177,7 +177,8 @@ export async function runRemote(config: QuickstartConfig, o: RemoteOptions): Pro
   o.out(`[remote] copied into ${localDir}: ${copied.join(', ')}`);
   if (run.code === 0 && !o.teardown)
     o.out(`[remote] tear down with: ./quickstart.sh --config ${config.path} --teardown ${o.host}`);
-  return { code: run.code, localDir, copied, shipped };
+  // Killed by a signal: a shell's 128, as before.
+  return { code: run.code ?? 128, localDir, copied, shipped };
 }
 
 /**

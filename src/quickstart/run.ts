@@ -9,20 +9,37 @@
  * converged.
  */
 import { createWriteStream, existsSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { catalogueNames } from '../build/builder.js';
-import { servedNames, tagNames } from '../build/plan.js';
-import { imagesNamed } from '../build/podman.js';
-import { ancestors, loadRecipes } from '../build/recipes.js';
+import type { DeployReportDoc } from '../deploy/index.js';
+import { registerStack, unregisterStack } from '../deploy/index.js';
 import { AppError } from '../errors.js';
 import { loadRoles, type Role } from '../heat/roles.js';
-import type { QuickstartConfig } from '../lab/config.js';
-import { cmd, inNet } from '../lab/exec.js';
-import { ensureRegistries, type LabPaths, labDown, labPaths, labUp, recordBuiltNames } from '../lab/lab.js';
-import { planTopology, type Topology } from '../lab/topology.js';
-import { packageRoot, templatesPath } from '../util/paths.js';
+import {
+  ancestors,
+  catalogueNames,
+  imagesNamed,
+  loadRecipes,
+  servedNames,
+  tagNames,
+} from '../image-build/index.js';
+import {
+  ensureRegistries,
+  type LabPaths,
+  labDown,
+  labPaths,
+  labUp,
+  planTopology,
+  type QuickstartConfig,
+  recordBuiltNames,
+  type Topology,
+} from '../lab/index.js';
+import { parseReference } from '../oci/reference.js';
+import { inNet, runProcess } from '../process/index.js';
+import { openLocalStore } from '../server/index.js';
+import { readTextOr } from '../util/fs.js';
+import { cliCommand, templatesPath } from '../util/paths.js';
 import {
   formatDuration,
   includeRegex,
@@ -65,8 +82,6 @@ export interface QuickstartReport {
   overcloudrc?: string;
 }
 
-const CLI = (): string[] => [process.execPath, join(packageRoot(), 'dist', 'src', 'cli', 'run.js')];
-
 async function loadTopology(
   config: QuickstartConfig,
 ): Promise<{ topo: Topology; roles: Role[]; templates: string }> {
@@ -77,31 +92,50 @@ async function loadTopology(
 
 /** overcloud runs the real CLI (in the undercloud namespace unless `root`), logging every line. */
 async function overcloud(ctx: Ctx, args: string[], where: 'undercloud' | 'root' = 'undercloud') {
-  const argv = where === 'root' ? [...CLI(), ...args] : inNet(ctx.topo.undercloud.ns, [...CLI(), ...args]);
+  const argv =
+    where === 'root' ? [...cliCommand(), ...args] : inNet(ctx.topo.undercloud.ns, [...cliCommand(), ...args]);
   // Streamed to the stage log as it comes, so `tail -f` follows a long build or deploy.
   const log = createWriteStream(ctx.log, { flags: 'a' });
   log.write(`$ ${argv.join(' ')}\n`);
-  const r = await cmd(argv, {
-    timeoutMs: 3_600_000,
-    onLine: (l) => {
-      log.write(`${l}\n`);
-      if (ctx.opts.verbose) ctx.opts.err(`    ${l}`);
-    },
-  });
+  const line = (l: string): void => {
+    log.write(`${l}\n`);
+    if (ctx.opts.verbose) ctx.opts.err(`    ${l}`);
+  };
+  const r = await runProcess(argv, { timeoutMs: 3_600_000, onLine: line, onStderrLine: line });
   await new Promise<void>((resolve) => log.end(`[exit ${r.code}]\n`, () => resolve()));
   return r;
 }
 
-function failed(stage: string, r: { code: number; stdout: string; stderr: string }, log: string): AppError {
+function failed(
+  stage: string,
+  r: { code: number | null; stdout: string; stderr: string },
+  log: string,
+): AppError {
   const tail = `${r.stdout}\n${r.stderr}`.trim().split('\n').slice(-12).join('\n    ');
-  return new AppError('QUICKSTART_STAGE_FAILED', `stage ${stage} failed (exit ${r.code}):\n    ${tail}`, {
-    hint: `full output in ${log}; fix the cause and run the quickstart again (it resumes where it stopped)`,
-  });
+  return new AppError(
+    'QUICKSTART_STAGE_FAILED',
+    `stage ${stage} failed (${r.code === null ? 'killed' : `exit ${r.code}`}):\n    ${tail}`,
+    {
+      hint: `full output in ${log}; fix the cause and run the quickstart again (it resumes where it stopped)`,
+    },
+  );
 }
 
-async function readOr(path: string): Promise<string | undefined> {
-  return readFile(path, 'utf8').catch(() => undefined);
+/**
+ * jsonOutput reads what a command printed with --json: the quickstart reads the other commands'
+ * documents, never their human output.
+ */
+function jsonOutput<T>(stage: string, r: { stdout: string }, log: string): T {
+  try {
+    return JSON.parse(r.stdout) as T;
+  } catch {
+    throw new AppError('QUICKSTART_STAGE_FAILED', `stage ${stage}: the command's --json output is not JSON`, {
+      hint: `its output is in ${log}`,
+    });
+  }
 }
+
+const readOr = (path: string): Promise<string | undefined> => readTextOr(path, undefined);
 
 function stackFile(ctx: Ctx, name: string): string {
   return join(ctx.paths.stackDir, name);
@@ -125,7 +159,7 @@ async function stageHost(ctx: Ctx): Promise<Omit<StageOutcome, 'name' | 'seconds
   const missing: string[] = [];
   const tools =
     ctx.config.deploy.driver === 'ansible' ? [...REQUIRED_TOOLS, 'ansible-playbook'] : REQUIRED_TOOLS;
-  for (const t of tools) if ((await cmd(['sh', '-c', `command -v ${t}`])).code !== 0) missing.push(t);
+  for (const t of tools) if ((await runProcess(['sh', '-c', `command -v ${t}`])).code !== 0) missing.push(t);
   if (!existsSync('/usr/sbin/sshd')) missing.push('sshd (openssh-server)');
   const conf = (await readOr('/etc/containers/containers.conf')) ?? '';
   const settings = [
@@ -241,10 +275,9 @@ async function stageBuild(ctx: Ctx): Promise<Omit<StageOutcome, 'name' | 'second
     '--parallel',
     String(config.images.parallel),
   ];
-  const r = await overcloud(ctx, buildArgs, 'root');
+  const r = await overcloud(ctx, [...buildArgs, '--json'], 'root');
   if (r.code !== 0) throw failed('build', r, ctx.log);
-  const m = /built (\d+), unchanged (\d+)/.exec(r.stdout);
-  const built = Number(m?.[1] ?? 0);
+  const { built, unchanged } = jsonOutput<{ built: number; unchanged: number }>('build', r, ctx.log);
   // The names this build tags: every selected image and its parents, under each name they serve.
   const repos = new Set<string>();
   for (const name of sel.recipes)
@@ -265,7 +298,9 @@ async function stageBuild(ctx: Ctx): Promise<Omit<StageOutcome, 'name' | 'second
   // last pushed into this upstream store, or the store lost a tag.
   const pushedFile = `${ctx.paths.upstreamRoot}.pushed.json`;
   const pushed = JSON.parse((await readOr(pushedFile)) ?? '{}') as Record<string, string>;
-  const stale = [...local].filter(([name, id]) => pushed[name] !== id || !upstreamHasTag(ctx, name));
+  const stale: [string, string][] = [];
+  for (const [name, id] of local)
+    if (pushed[name] !== id || !(await upstreamHasTag(ctx, name))) stale.push([name, id]);
   if (stale.length > 0) {
     const p = await overcloud(ctx, [...buildArgs, '--push', ctx.upstreamLoopback], 'root');
     if (p.code !== 0) throw failed('build', p, ctx.log);
@@ -273,16 +308,17 @@ async function stageBuild(ctx: Ctx): Promise<Omit<StageOutcome, 'name' | 'second
   }
   return {
     changed: built > 0 || stale.length > 0,
-    detail: `${sel.recipes.length} images (with parents: ${m ? Number(m[1]) + Number(m[2]) : '?'}): built ${built}, cached ${m?.[2] ?? '?'}; ${
+    detail: `${sel.recipes.length} images (with parents: ${built + unchanged}): built ${built}, cached ${unchanged}; ${
       stale.length > 0 ? `pushed ${local.size} name(s) upstream` : 'upstream already up to date'
     }`,
   };
 }
 
 /** upstreamHasTag: the upstream store holds `localhost/ns/repo:tag` as ns/repo:tag. */
-function upstreamHasTag(ctx: Ctx, localName: string): boolean {
-  const [repo, tag] = localName.replace(/^localhost\//, '').split(':') as [string, string];
-  return existsSync(join(ctx.paths.upstreamRoot, 'repositories', repo, '_manifests', 'tags', tag));
+async function upstreamHasTag(ctx: Ctx, localName: string): Promise<boolean> {
+  const ref = parseReference(localName);
+  const store = openLocalStore(ctx.paths.upstreamRoot);
+  return (await store.headManifest(ref.repository, ref.tag ?? 'latest').catch(() => undefined)) !== undefined;
 }
 
 async function stageUpload(ctx: Ctx): Promise<Omit<StageOutcome, 'name' | 'seconds'>> {
@@ -296,19 +332,13 @@ async function stageUpload(ctx: Ctx): Promise<Omit<StageOutcome, 'name' | 'secon
     ctx.topo.upstreamRegistry,
     '--json',
   ]);
-  let summary: {
+  if (r.code !== 0) throw failed('upload', r, ctx.log);
+  const summary = jsonOutput<{
     images_copied?: number;
     images_present?: number;
-    images_failed?: number;
     bytes_transferred?: number;
     direct_stores?: Record<string, string>;
-  } = {};
-  try {
-    summary = JSON.parse(r.stdout) as typeof summary;
-  } catch {
-    // not JSON: the failure below says why
-  }
-  if (r.code !== 0) throw failed('upload', r, ctx.log);
+  }>('upload', r, ctx.log);
   const copied = summary.images_copied ?? 0;
   const mb = ((summary.bytes_transferred ?? 0) / 1e6).toFixed(0);
   return {
@@ -344,33 +374,44 @@ async function stageDeploy(ctx: Ctx): Promise<Omit<StageOutcome, 'name' | 'secon
     ...(ctx.config.deploy.driver === 'ansible'
       ? ['--config-download', '--output-dir', stackFile(ctx, 'config-download')]
       : []),
+    '--json',
   ]);
+  // Registered even when the deploy failed: `overcloud container list|logs` then find what is there.
+  await registerLabStack(ctx);
   if (r.code !== 0) throw failed('deploy', r, ctx.log);
-  const lines = r.stdout.trim().split('\n');
-  const noChanges = lines.find((l) => /^no changes:/.test(l));
-  const complete = lines.find((l) => /^deploy complete:/.test(l));
-  return { changed: noChanges === undefined, detail: noChanges ?? complete ?? lines.pop() ?? '' };
+  const doc = jsonOutput<DeployReportDoc>('deploy', r, ctx.log);
+  return { changed: doc.changed, detail: deployDetail(doc) };
 }
 
-/** validateAvailable: `overcloud validate` exists in this build (issue 10 adds it). */
-async function validateAvailable(): Promise<boolean> {
-  const r = await cmd([...CLI(), 'validate', '--help']);
-  return r.code === 0 && /Usage: overcloud validate/.test(r.stdout);
+/**
+ * registerLabStack makes the lab's stack the one `overcloud container list|logs`, `validate` and
+ * `debug print-cmd` find without flags, entered through the undercloud namespace.
+ */
+async function registerLabStack(ctx: Ctx): Promise<void> {
+  await registerStack({
+    id: ctx.config.lab.name,
+    stack: 'overcloud',
+    stateDir: stackFile(ctx, 'state'),
+    netns: `/run/netns/${ctx.topo.undercloud.ns}`,
+    description: `quickstart --config ${ctx.config.path} (lab ${ctx.config.lab.name})`,
+  });
+}
+
+/** deployDetail says in one line what the deploy did, as its own summary line does. */
+function deployDetail(doc: DeployReportDoc): string {
+  const c = doc.counts;
+  const on = `on ${doc.nodes.length} node(s)`;
+  if (!doc.changed) return `no changes: ${c.unchanged} containers unchanged ${on}`;
+  return `deploy complete: did create ${c.create}, replace ${c.replace}, remove ${c.remove}, exec ${c.exec}; ${c.unchanged} unchanged ${on}`;
 }
 
 async function stageValidate(ctx: Ctx): Promise<Omit<StageOutcome, 'name' | 'seconds'>> {
   if (!ctx.config.validate)
     return { changed: false, skipped: true, detail: 'skipped (validate: false in the config)' };
-  if (!(await validateAvailable()))
-    return {
-      changed: false,
-      skipped: true,
-      detail: 'skipped: this build has no `overcloud validate` yet; containers checked below',
-    };
-  const r = await overcloud(ctx, ['validate', '--state-dir', stackFile(ctx, 'state')]);
+  const r = await overcloud(ctx, ['validate', '--state-dir', stackFile(ctx, 'state'), '--json']);
   if (r.code !== 0) throw failed('validate', r, ctx.log);
-  const last = r.stdout.trim().split('\n').pop() ?? '';
-  return { changed: false, detail: last };
+  const v = jsonOutput<{ passed: number; total: number; seconds: number }>('validate', r, ctx.log);
+  return { changed: false, detail: `${v.passed}/${v.total} checks passed in ${v.seconds.toFixed(1)} s` };
 }
 
 interface Row {
@@ -390,7 +431,7 @@ async function containerRows(ctx: Ctx): Promise<Row[]> {
     stackFile(ctx, 'state'),
   ]);
   if (r.code !== 0) throw failed('summary', r, ctx.log);
-  return JSON.parse(r.stdout) as Row[];
+  return jsonOutput<Row[]>('summary', r, ctx.log);
 }
 
 type StageFn = (ctx: Ctx) => Promise<Omit<StageOutcome, 'name' | 'seconds'>>;
@@ -478,8 +519,10 @@ export function summaryLines(config: QuickstartConfig, report: QuickstartReport,
       ? [`  WARNING: not all containers run healthy on ${unhealthy.map((n) => n.name).join(', ')}`]
       : []),
     '',
-    'Look around (as root):',
-    `  nsenter --net=/run/netns/${topo.undercloud.ns} bin/overcloud container list --state-dir ${paths.stackDir}/state`,
+    "Look around (as root; the lab is this machine's registered stack, entered by itself):",
+    '  bin/overcloud container list',
+    `  bin/overcloud container logs ${topo.nodes[0]?.name ?? 'NODE'} keystone`,
+    '  bin/overcloud validate',
     `  nsenter --net=/run/netns/${topo.undercloud.ns} ssh -F ${paths.sshConfig} ${topo.nodes[0]?.name ?? 'NODE'} podman ps`,
     `  nsenter --net=/run/netns/${topo.undercloud.ns} bin/overcloud container image list ${topo.undercloudRegistry}`,
     `  less ${paths.logs}/deploy.log      # every stage's full output is in ${paths.logs}/`,
@@ -501,6 +544,7 @@ export async function teardown(
 ): Promise<string[]> {
   const { topo } = await loadTopology(config);
   const r = await labDown(config, topo, { purge }, (l) => opts.verbose && opts.err(`    removed ${l}`));
+  await unregisterStack(config.lab.name);
   return r.removed;
 }
 

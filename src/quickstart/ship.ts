@@ -7,15 +7,12 @@
  * TypeScript build. The content hash names a shipment, so a second run sees that HOST already has
  * it and sends nothing.
  */
-import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { lstat, readdir, readFile } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
-import { promisify } from 'node:util';
 import { AppError } from '../errors.js';
-
-const run = promisify(execFile);
+import { mustRun } from '../process/index.js';
 
 /** Top-level folders and files that only development uses; node_modules and dist are never listed by git. */
 const DEV_ONLY = new Set([
@@ -51,12 +48,9 @@ async function walk(root: string, dir: string, skipTop: boolean): Promise<string
 /** checkoutFiles lists the package's files: git's view when this is a git checkout, else a walk. */
 async function checkoutFiles(root: string): Promise<string[]> {
   try {
-    const { stdout } = await run(
-      'git',
-      ['-C', root, 'ls-files', '-z', '--cached', '--others', '--exclude-standard'],
-      {
-        maxBuffer: 16 * 1024 * 1024,
-      },
+    const { stdout } = await mustRun(
+      ['git', '-C', root, 'ls-files', '-z', '--cached', '--others', '--exclude-standard'],
+      { timeoutMs: 60_000 },
     );
     return stdout.split('\0').filter((p) => p !== '');
   } catch {

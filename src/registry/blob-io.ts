@@ -6,6 +6,7 @@
  */
 import { once } from 'node:events';
 import { PassThrough, type Readable, Transform, type TransformCallback } from 'node:stream';
+import { AppError, errorMessage } from '../errors.js';
 import { isRetryable, networkError } from './errors.js';
 import type { HttpRequest, HttpResponse } from './http.js';
 import type { RetryOptions } from './options.js';
@@ -110,7 +111,7 @@ export async function sendInChunks(
           if (!body.write(b)) await Promise.race([once(body, 'drain'), sent]);
         }
       } catch (e) {
-        body.destroy(e instanceof Error ? e : new Error(String(e)));
+        body.destroy(e instanceof Error ? e : new AppError('UPLOAD_FAILED', errorMessage(e)));
         await sent.catch(() => {});
         throw e;
       }
@@ -119,7 +120,12 @@ export async function sendInChunks(
     }
     // Drain the source to its end so the digest check in the pipeline runs before the commit.
     for (let r = await it.next(); !r.done; r = await it.next()) {
-      if (r.value.length > 0) throw new Error('blob source delivered more bytes than declared');
+      if (r.value.length > 0)
+        throw new AppError(
+          'SIZE_MISMATCH',
+          `blob source delivered more than the ${size} bytes declared: the source changed under the copy`,
+          { hint: 'run the upload again; a source that keeps changing is being written to' },
+        );
     }
   } finally {
     source.destroy();

@@ -16,17 +16,51 @@ export interface Diagnostic {
   detail?: unknown;
 }
 
-/** What a RegistryError carries in `detail`. */
+/** What a RegistryError says about the request that failed (also its `detail`, for --json). */
 export interface RegistryErrorDetail {
+  /** The HTTP status; absent when no response came (socket, TLS, time-out). */
   status?: number;
   method: string;
+  /** Without its query string (upload URLs carry state tokens). */
   url: string;
+  /** The registry's `{errors:[{code,message,detail}]}`, as sent. */
   diagnostics: Diagnostic[];
+  /** Whether another attempt could succeed. */
   retryable: boolean;
+  /** The wait the registry asked for (Retry-After), capped. */
   retryAfterMs?: number;
 }
 
-const SPEC_CODES: ReadonlySet<string> = new Set([
+/**
+ * RegistryError is a failed registry request: an AppError with a stable code (the spec's error
+ * code when the registry sent one) whose fields say what was asked and what came back.
+ */
+export class RegistryError extends AppError {
+  readonly status: number | undefined;
+  readonly method: string;
+  readonly url: string;
+  readonly diagnostics: readonly Diagnostic[];
+  readonly retryable: boolean;
+  readonly retryAfterMs: number | undefined;
+
+  constructor(
+    code: ErrorCode,
+    message: string,
+    fields: RegistryErrorDetail,
+    opts: { cause?: unknown; hint?: string } = {},
+  ) {
+    super(code, message, { ...opts, detail: fields });
+    this.name = 'RegistryError';
+    this.status = fields.status;
+    this.method = fields.method;
+    this.url = fields.url;
+    this.diagnostics = fields.diagnostics;
+    this.retryable = fields.retryable;
+    this.retryAfterMs = fields.retryAfterMs;
+  }
+}
+
+const SPEC_CODES = [
   'BLOB_UNKNOWN',
   'BLOB_UPLOAD_INVALID',
   'BLOB_UPLOAD_UNKNOWN',
@@ -41,7 +75,12 @@ const SPEC_CODES: ReadonlySet<string> = new Set([
   'DENIED',
   'UNSUPPORTED',
   'TOOMANYREQUESTS',
-]);
+] as const satisfies readonly ErrorCode[];
+
+/** isSpecCode: a distribution-spec error code, which is also one of ours. */
+function isSpecCode(code: string): code is (typeof SPEC_CODES)[number] {
+  return (SPEC_CODES as readonly string[]).includes(code);
+}
 
 /** Statuses a retry can fix: server trouble and rate limits (nginx 499 and Cloudflare 52x included). */
 const RETRYABLE_STATUS: ReadonlySet<number> = new Set([408, 429, 499, 500, 502, 503, 504, 520, 522, 524]);
@@ -71,29 +110,30 @@ const TLS_CERT_CODES: ReadonlySet<string> = new Set([
   'ERR_TLS_CERT_ALTNAME_INVALID',
 ]);
 
-/** retryableError marks any error as one a retry may fix (used for token expiry mid-stream). */
-export function markRetryable(e: AppError): AppError {
-  const d = e.detail as Partial<RegistryErrorDetail> | undefined;
-  return new AppError(e.code, e.message, {
-    cause: e.cause,
-    hint: e.hint,
-    detail: { ...(d ?? {}), retryable: true },
+/**
+ * tokenExpired is the error of a streamed request whose token expired on the way: the body is
+ * gone, so the caller's retry sends it again with the fresh token.
+ */
+export function tokenExpired(method: string, url: URL): RegistryError {
+  return new RegistryError('UNAUTHORIZED', `${method} ${redact(url)}: token expired mid-transfer`, {
+    status: 401,
+    method,
+    url: redact(url),
+    diagnostics: [],
+    retryable: true,
   });
 }
 
 /** isRetryable tells whether another attempt could succeed. */
 export function isRetryable(e: unknown): boolean {
-  if (e instanceof AppError) {
-    const d = e.detail as Partial<RegistryErrorDetail> | undefined;
-    return d?.retryable === true;
-  }
+  if (e instanceof RegistryError) return e.retryable;
+  if (e instanceof AppError) return false;
   return netCode(e) !== undefined && RETRYABLE_NET_CODES.has(netCode(e) ?? '');
 }
 
 /** retryAfterOf returns the server's requested wait, if it sent one. */
 export function retryAfterOf(e: unknown): number | undefined {
-  if (!(e instanceof AppError)) return undefined;
-  return (e.detail as Partial<RegistryErrorDetail> | undefined)?.retryAfterMs;
+  return e instanceof RegistryError ? e.retryAfterMs : undefined;
 }
 
 /** netCode finds the socket error code (ECONNRESET, UND_ERR_SOCKET, …) along the cause chain. */
@@ -130,26 +170,30 @@ export function networkError(e: unknown, method: string, url: URL): AppError {
     retryable: RETRYABLE_NET_CODES.has(code),
   };
   if (url.protocol === 'https:' && (TLS_PLAIN_PEER.test(msg) || code === 'EPROTO')) {
-    return new AppError('TLS_MISMATCH', `${host} does not speak TLS (${method} ${redact(url)}: ${msg})`, {
-      cause: e,
+    return new RegistryError(
+      'TLS_MISMATCH',
+      `${host} does not speak TLS (${method} ${redact(url)}: ${msg})`,
       detail,
-      hint: `the registry at ${host} answers plain HTTP: name it insecure (--insecure ${host}, or insecure = true in /etc/containers/registries.conf)`,
-    });
+      {
+        cause: e,
+        hint: `the registry at ${host} answers plain HTTP: name it insecure (--insecure ${host}, or insecure = true in /etc/containers/registries.conf)`,
+      },
+    );
   }
   if (TLS_CERT_CODES.has(code)) {
-    return new AppError('TLS_MISMATCH', `${host}: TLS certificate not trusted (${code})`, {
+    return new RegistryError('TLS_MISMATCH', `${host}: TLS certificate not trusted (${code})`, detail, {
       cause: e,
-      detail,
       hint: `install the registry's CA in the system trust store, or name it insecure (--insecure ${host}) to skip verification`,
     });
   }
   if (code.includes('TIMEOUT')) {
-    return new AppError('TIMEOUT', `${method} ${redact(url)}: timed out (${code})`, { cause: e, detail });
+    return new RegistryError('TIMEOUT', `${method} ${redact(url)}: timed out (${code})`, detail, {
+      cause: e,
+    });
   }
   const hangUp = code === 'ECONNRESET' || code === 'UND_ERR_SOCKET';
-  return new AppError('REGISTRY_UNREACHABLE', `${method} ${redact(url)}: ${msg || code}`, {
+  return new RegistryError('REGISTRY_UNREACHABLE', `${method} ${redact(url)}: ${msg || code}`, detail, {
     cause: e,
-    detail,
     ...(hangUp && url.protocol === 'http:'
       ? {
           hint: `if ${host} speaks HTTPS, do not name it insecure: plain HTTP is used only for insecure registries`,
@@ -188,20 +232,37 @@ function header(res: Dispatcher.ResponseData, name: string): string | undefined 
   return Array.isArray(v) ? v[0] : v;
 }
 
+/** parseDiagnostics keeps the well-formed entries of an `{errors:[...]}` body (any other shape: none). */
+export function parseDiagnostics(body: unknown): Diagnostic[] {
+  if (typeof body !== 'object' || body === null || !('errors' in body) || !Array.isArray(body.errors))
+    return [];
+  return body.errors.flatMap((d: unknown): Diagnostic[] => {
+    if (typeof d !== 'object' || d === null || !('code' in d) || typeof d.code !== 'string') return [];
+    const message = 'message' in d && typeof d.message === 'string' ? d.message : undefined;
+    const detail = 'detail' in d ? d.detail : undefined;
+    return [
+      {
+        code: d.code,
+        ...(message === undefined ? {} : { message }),
+        ...(detail === undefined ? {} : { detail }),
+      },
+    ];
+  });
+}
+
 /** errorFromResponse consumes the body (capped) and builds the error for an unexpected status. */
 export async function errorFromResponse(
   method: string,
   url: URL,
   res: Dispatcher.ResponseData,
   what?: string,
-): Promise<AppError> {
+): Promise<RegistryError> {
   const raw = method === 'HEAD' ? Buffer.alloc(0) : await readCapped(res.body, ERROR_BODY_MAX_BYTES);
   if (method === 'HEAD') await res.body.dump();
   const text = raw.toString('utf8');
   let diagnostics: Diagnostic[] = [];
   try {
-    const parsed = JSON.parse(text) as { errors?: Diagnostic[] };
-    if (Array.isArray(parsed.errors)) diagnostics = parsed.errors.filter((d) => typeof d?.code === 'string');
+    diagnostics = parseDiagnostics(JSON.parse(text));
   } catch {
     // Not JSON: proxies and load balancers answer with HTML; keep the first line for the message.
   }
@@ -220,7 +281,7 @@ export async function errorFromResponse(
   if (status === 401) code = 'UNAUTHORIZED';
   else if (status === 403) code = 'DENIED';
   else if (status === 429) code = 'TOOMANYREQUESTS';
-  if (first && SPEC_CODES.has(first.code)) code = first.code as ErrorCode;
+  if (first && isSpecCode(first.code)) code = first.code;
   const reason = first
     ? diagnostics.map((d) => `${d.code}: ${d.message ?? ''}`.trim()).join('; ')
     : text.split('\n')[0]?.slice(0, 200) || `HTTP ${status}`;
@@ -232,8 +293,7 @@ export async function errorFromResponse(
   } else if (status === 401) {
     hint = `log in to ${url.host} (credentials are read from --authfile, $REGISTRY_AUTH_FILE, $XDG_RUNTIME_DIR/containers/auth.json or ~/.docker/config.json)`;
   }
-  return new AppError(code, `${prefix}${method} ${redact(url)}: HTTP ${status} ${reason}`, {
-    detail,
+  return new RegistryError(code, `${prefix}${method} ${redact(url)}: HTTP ${status} ${reason}`, detail, {
     ...(hint ? { hint } : {}),
   });
 }

@@ -9,7 +9,7 @@ import type { Readable } from 'node:stream';
 import { AppError } from '../errors.js';
 import { Authenticator } from './auth.js';
 import type { Credentials } from './credentials.js';
-import { errorFromResponse, markRetryable, networkError, readCapped } from './errors.js';
+import { errorFromResponse, networkError, readCapped, tokenExpired } from './errors.js';
 import { DEFAULT_RETRY, type RetryOptions, USER_AGENT } from './options.js';
 import { withRetry } from './retry.js';
 import { Transport } from './transport.js';
@@ -106,9 +106,7 @@ export class RegistryHttp {
         await this.auth.challenge(header(res.headers, 'www-authenticate'), req.scope);
         if (replayable) continue;
         // The streamed body is gone; the caller's retry sends it again with the fresh token.
-        throw markRetryable(
-          new AppError('UNAUTHORIZED', `${req.method} ${url.pathname}: token expired mid-transfer`),
-        );
+        throw tokenExpired(req.method, url);
       }
       if (REDIRECTS.has(status) && (req.method === 'GET' || req.method === 'HEAD')) {
         const loc = header(res.headers, 'location');

@@ -1,103 +1,58 @@
 /**
  * @module registry/registries-conf
- * Which registries `/etc/containers/registries.conf` (and `registries.conf.d/*.conf`) names insecure.
- * Reads only the TOML the file uses in practice: `[[registry]]` tables with `location`/`prefix` and
- * `insecure = true`, and the v1 form `[registries.insecure] registries = [...]`.
+ * Which registries `/etc/containers/registries.conf` (and `registries.conf.d/*.conf`) names
+ * insecure: `[[registry]]` tables with `location` (or `prefix`) and `insecure = true`, and the v1
+ * form `[registries.insecure] registries = [...]`. The file is TOML, read with smol-toml (a
+ * maintained TOML 1.0 parser); a malformed file is an error naming its file, line and column, as
+ * podman refuses it too.
  * https://github.com/containers/image/blob/main/docs/containers-registries.conf.5.md
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { parse, TomlError } from 'smol-toml';
+import { AppError, errorMessage } from '../errors.js';
+import { readTextOrSync } from '../util/fs.js';
 
 export const REGISTRIES_CONF = '/etc/containers/registries.conf';
 export const REGISTRIES_CONF_D = '/etc/containers/registries.conf.d';
 
-type Value = string | boolean | string[];
-
-/** parseTomlSubset returns `[section, key, value]` triples; `[[x]]` sections get an index suffix. */
-export function parseTomlSubset(text: string): { section: string; key: string; value: Value }[] {
-  const out: { section: string; key: string; value: Value }[] = [];
-  let section = '';
-  const counts = new Map<string, number>();
-  const lines = text.split('\n');
-  for (let i = 0; i < lines.length; i++) {
-    const line = stripComment(lines[i] ?? '').trim();
-    if (!line) continue;
-    const arr = /^\[\[\s*([\w.-]+)\s*\]\]$/.exec(line);
-    if (arr?.[1]) {
-      const n = counts.get(arr[1]) ?? 0;
-      counts.set(arr[1], n + 1);
-      section = `${arr[1]}#${n}`;
-      continue;
+/** parseToml parses a TOML document; a syntax error is TOML_INVALID at `file:line:column`. */
+export function parseToml(text: string, file: string): Record<string, unknown> {
+  try {
+    return parse(text);
+  } catch (e) {
+    if (e instanceof TomlError) {
+      const first = e.message.split('\n')[0] ?? e.message;
+      throw new AppError('TOML_INVALID', `${file}:${e.line}:${e.column}: ${first}`, {
+        cause: e,
+        hint: 'fix the file (podman and skopeo refuse it as well), or remove it',
+      });
     }
-    const tbl = /^\[\s*([\w."-]+)\s*\]$/.exec(line);
-    if (tbl?.[1]) {
-      section = tbl[1];
-      continue;
-    }
-    const kv = /^("?[\w.-]+"?)\s*=\s*(.*)$/.exec(line);
-    if (!kv?.[1]) continue;
-    let raw = kv[2] ?? '';
-    // Arrays may span lines: gather until the closing bracket.
-    if (raw.startsWith('[')) {
-      while (!raw.includes(']') && i + 1 < lines.length) raw += ` ${stripComment(lines[++i] ?? '').trim()}`;
-    }
-    const value = parseValue(raw.trim());
-    if (value !== undefined) out.push({ section, key: kv[1].replace(/"/g, ''), value });
+    throw new AppError('TOML_INVALID', `${file}: ${errorMessage(e)}`, { cause: e });
   }
-  return out;
 }
 
-function stripComment(line: string): string {
-  let quote: string | undefined;
-  for (let i = 0; i < line.length; i++) {
-    const c = line[i];
-    if (quote) {
-      if (c === quote) quote = undefined;
-    } else if (c === '"' || c === "'") quote = c;
-    else if (c === '#') return line.slice(0, i);
-  }
-  return line;
-}
-
-function parseValue(raw: string): Value | undefined {
-  if (raw === 'true') return true;
-  if (raw === 'false') return false;
-  const str = /^"((?:[^"\\]|\\.)*)"$|^'([^']*)'$/.exec(raw);
-  if (str) return str[1] ?? str[2] ?? '';
-  if (raw.startsWith('[')) {
-    const items = raw.slice(1, raw.lastIndexOf(']')).match(/"((?:[^"\\]|\\.)*)"|'([^']*)'/g) ?? [];
-    return items.map((s) => s.slice(1, -1));
-  }
-  return undefined;
-}
+const isTable = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** insecureFromToml lists the hosts (or host/namespace prefixes) a registries.conf marks insecure. */
-export function insecureFromToml(text: string): string[] {
-  const entries = parseTomlSubset(text);
-  const bySection = new Map<string, Map<string, Value>>();
-  for (const e of entries) {
-    let m = bySection.get(e.section);
-    if (!m) {
-      m = new Map();
-      bySection.set(e.section, m);
-    }
-    m.set(e.key, e.value);
-  }
+export function insecureFromToml(text: string, file = 'registries.conf'): string[] {
+  const doc = parseToml(text, file);
   const out: string[] = [];
-  for (const [section, kv] of bySection) {
-    if (section.startsWith('registry#') && kv.get('insecure') === true) {
-      const loc = kv.get('location') ?? kv.get('prefix');
-      if (typeof loc === 'string' && loc) out.push(loc);
-    }
-    if (section === 'registries.insecure') {
-      const regs = kv.get('registries');
-      if (Array.isArray(regs)) out.push(...regs);
-    }
+  const registry = doc.registry;
+  for (const r of Array.isArray(registry) ? registry : []) {
+    if (!isTable(r) || r.insecure !== true) continue;
+    const loc = typeof r.location === 'string' && r.location ? r.location : r.prefix;
+    if (typeof loc === 'string' && loc) out.push(loc);
+  }
+  const v1 = isTable(doc.registries) ? doc.registries.insecure : undefined;
+  if (isTable(v1) && Array.isArray(v1.registries)) {
+    out.push(...v1.registries.filter((x): x is string => typeof x === 'string'));
   }
   return out;
 }
 
-/** readInsecureRegistries reads the system files; missing files are simply empty. */
+/** readInsecureRegistries reads the system files; a missing file is simply empty. */
 export function readInsecureRegistries(conf = REGISTRIES_CONF, confD = REGISTRIES_CONF_D): string[] {
   const files = [conf];
   try {
@@ -112,11 +67,8 @@ export function readInsecureRegistries(conf = REGISTRIES_CONF, confD = REGISTRIE
   }
   const out: string[] = [];
   for (const f of files) {
-    try {
-      out.push(...insecureFromToml(readFileSync(f, 'utf8')));
-    } catch {
-      // unreadable or absent: nothing marked insecure there
-    }
+    const text = readTextOrSync(f, undefined);
+    if (text !== undefined) out.push(...insecureFromToml(text, f));
   }
   return out;
 }

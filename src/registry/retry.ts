@@ -2,6 +2,8 @@
  * @module registry/retry
  * Exponential back-off with full jitter, honouring a server's Retry-After.
  */
+
+import { sleep } from '../util/time.js';
 import { isRetryable, retryAfterOf } from './errors.js';
 import type { RetryOptions } from './options.js';
 
@@ -12,7 +14,7 @@ export function backoffMs(attempt: number, opts: RetryOptions, random: () => num
   return cap / 2 + random() * (cap / 2);
 }
 
-export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+export { sleep } from '../util/time.js';
 
 /** withRetry runs `op` until it succeeds, fails for good, or runs out of attempts. */
 export async function withRetry<T>(

@@ -6,16 +6,25 @@
  * uploader did this from Stein on: it exported layers straight into image-serve's folder.
  *
  * A server writes `<dir>/<pid>-<id>.json` (`/run/overcloud/registry` by default: root's tmpfs, so a
- * reboot forgets it) and sends its id on every response as `Overcloud-Registry-Id`. A client trusts
- * a record only when the address it is about to push to answers with that id, so another machine's
- * registry on the same port, or a stale record, never matches.
+ * reboot forgets it), mode 0600, holding a random secret besides the store's folder. A client
+ * trusts a record only when the address it is about to push to proves it holds that secret: the
+ * client sends a fresh nonce in `Overcloud-Registry-Challenge`, the server answers with its id and
+ * `Overcloud-Registry-Proof`, an HMAC-SHA256 of the nonce and id under the secret. The id alone is
+ * never proof (anything can copy it), the secret never leaves the record and the process, and only
+ * a reader of the record (its owner, or root) can check a proof. So another machine's registry on
+ * the same port, a stale record, or a stranger replaying an id never matches.
  */
-import { randomUUID } from 'node:crypto';
+import { createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../util/atomic.js';
 
 export const REGISTRY_ID_HEADER = 'overcloud-registry-id';
+export const CHALLENGE_HEADER = 'overcloud-registry-challenge';
+export const PROOF_HEADER = 'overcloud-registry-proof';
+
+/** A nonce a client may send: 32 to 128 hex digits. */
+const NONCE_RE = /^[0-9a-f]{32,128}$/;
 
 /** Where records live; `OVERCLOUD_REGISTRY_RUN_DIR` moves them (tests). */
 export function recordsDir(): string {
@@ -29,6 +38,31 @@ export interface StoreRecord {
   /** The store's folder, absolute. */
   root: string;
   listen: string;
+  /** hex; the key of the challenge's HMAC. */
+  secret: string;
+}
+
+/** newRegistrySecret is the key a server proves itself with; one per start. */
+export const newRegistrySecret = (): string => randomBytes(32).toString('hex');
+
+/** registryProof is the answer to a challenge: HMAC-SHA256(secret, nonce ":" id), hex. */
+export function registryProof(secret: string, nonce: string, id: string): string {
+  return createHmac('sha256', Buffer.from(secret, 'hex')).update(`${nonce}:${id}`).digest('hex');
+}
+
+/** isNonce tells a well-formed challenge from anything else a client might send in the header. */
+export const isNonce = (value: string | string[] | undefined): value is string =>
+  typeof value === 'string' && NONCE_RE.test(value);
+
+/** newNonce makes a fresh challenge. */
+export const newNonce = (): string => randomBytes(32).toString('hex');
+
+/** proofMatches checks a server's answer to `nonce` against a record, in constant time. */
+export function proofMatches(record: StoreRecord, nonce: string, id: unknown, proof: unknown): boolean {
+  if (typeof id !== 'string' || typeof proof !== 'string' || id !== record.id) return false;
+  const want = Buffer.from(registryProof(record.secret, nonce, record.id), 'hex');
+  const got = Buffer.from(proof, 'hex');
+  return got.length === want.length && timingSafeEqual(got, want);
 }
 
 const isAlive = (pid: number): boolean => {
@@ -55,7 +89,7 @@ export async function announce(record: StoreRecord): Promise<() => Promise<void>
     if (!isAlive(stale.record.pid)) await rm(stale.path, { force: true });
   }
   const path = join(dir, `${record.pid}-${record.id}.json`);
-  await writeFileAtomic(path, `${JSON.stringify(record)}\n`);
+  await writeFileAtomic(path, `${JSON.stringify(record)}\n`, { mode: 0o600 });
   return () => rm(path, { force: true });
 }
 
@@ -77,8 +111,14 @@ async function readRecords(dir: string, liveOnly: boolean): Promise<{ path: stri
     const path = join(dir, name);
     try {
       const r = JSON.parse(await readFile(path, 'utf8')) as Partial<StoreRecord>;
-      if (typeof r.id !== 'string' || typeof r.pid !== 'number' || typeof r.root !== 'string') continue;
-      const record = { id: r.id, pid: r.pid, root: r.root, listen: String(r.listen ?? '') };
+      if (
+        typeof r.id !== 'string' ||
+        typeof r.pid !== 'number' ||
+        typeof r.root !== 'string' ||
+        typeof r.secret !== 'string'
+      )
+        continue;
+      const record = { id: r.id, pid: r.pid, root: r.root, listen: String(r.listen ?? ''), secret: r.secret };
       if (!liveOnly || isAlive(record.pid)) out.push({ path, record });
     } catch {
       // A record being replaced or half-removed: skip it.

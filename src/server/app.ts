@@ -10,22 +10,25 @@
  */
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { REGISTRY_ID_HEADER } from './announce.js';
+import { CHALLENGE_HEADER, isNonce, PROOF_HEADER, REGISTRY_ID_HEADER, registryProof } from './announce.js';
 import { type BasicAuth, isEmptyBasic } from './auth.js';
 import { deleteBlob, getBlob } from './blobs.js';
 import { type Exchange, type ServerContext, sendJson } from './context.js';
-import { RegistryHttpError, toHttpError, unsupported, writeError } from './errors.js';
+import { manifestUnknown, RegistryHttpError, toHttpError, unsupported, writeError } from './errors.js';
+import { watchBodyRate } from './limits.js';
 import { commonLogLine } from './log.js';
 import { deleteManifest, getManifest, putManifest } from './manifests.js';
-import { checkDigest, checkName, parseManifestRef } from './names.js';
+import { checkDigest, checkName, type ManifestRef, parseManifestRef } from './names.js';
 import { listReferrers } from './referrers.js';
 import { parseRoute, type Route } from './router.js';
 import { listCatalog, listTags } from './tags.js';
 import { cancelUpload, patchUpload, putUpload, startUpload, uploadStatus } from './uploads.js';
 
 export interface HandlerOptions {
-  /** Sent on every response as `Overcloud-Registry-Id` (see ./announce.ts). */
+  /** Sent as `Overcloud-Registry-Id`, with a proof, in answer to a challenge (see ./announce.ts). */
   id: string;
+  /** The key of that proof. */
+  secret: string;
   auth: BasicAuth | undefined;
   allowAnonymousPull: boolean;
   log: ((line: string) => void) | undefined;
@@ -56,8 +59,14 @@ async function dispatch(ctx: ServerContext, ex: Exchange, route: Route): Promise
       return listTags(ctx, ex, checkName(route.name));
     case 'manifest': {
       const name = checkName(route.name);
+      if (READS.has(m)) {
+        // A reference that cannot name anything (an invalid tag) is simply not there: 404, as the
+        // conformance suite and distribution answer a read.
+        const ref = readableManifestRef(route.reference);
+        if (ref === undefined) throw manifestUnknown(route.reference);
+        return getManifest(ctx, ex, name, ref);
+      }
       const ref = parseManifestRef(route.reference);
-      if (READS.has(m)) return getManifest(ctx, ex, name, ref);
       if (m === 'PUT') return putManifest(ctx, ex, name, ref);
       if (m === 'DELETE') return deleteManifest(ctx, ex, name, ref);
       throw notAllowed();
@@ -88,6 +97,16 @@ async function dispatch(ctx: ServerContext, ex: Exchange, route: Route): Promise
   }
 }
 
+/** readableManifestRef parses a reference for a read; an invalid tag is undefined, a bad digest still throws. */
+function readableManifestRef(reference: string): ManifestRef | undefined {
+  if (reference.includes(':')) return parseManifestRef(reference);
+  try {
+    return parseManifestRef(reference);
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * authorize decides who may do what: with an htpasswd file every request needs valid credentials,
  * except reads (GET/HEAD below /v2/<name>/ and the catalog) when anonymous pulls are allowed.
@@ -97,10 +116,11 @@ async function authorize(
   opts: HandlerOptions,
   req: IncomingMessage,
   route: Route,
+  remote: string,
 ): Promise<string | undefined> {
   if (opts.auth === undefined || route.kind === 'health') return undefined;
   const header = req.headers.authorization;
-  const user = await opts.auth.verify(header);
+  const user = await opts.auth.verify(header, remote);
   if (user !== undefined) return user;
   const anonymousRead =
     (header === undefined || isEmptyBasic(header)) &&
@@ -113,55 +133,96 @@ async function authorize(
   });
 }
 
-/** createHandler builds the `request` listener for node:http / node:https. */
+/** answerChallenge proves this server holds its announce record's secret (see ./announce.ts). */
+function answerChallenge(opts: HandlerOptions, req: IncomingMessage, res: ServerResponse): void {
+  const nonce = req.headers[CHALLENGE_HEADER];
+  if (!isNonce(nonce)) return;
+  res.setHeader(REGISTRY_ID_HEADER, opts.id);
+  res.setHeader(PROOF_HEADER, registryProof(opts.secret, nonce, opts.id));
+}
+
+/** logOnClose writes the access log line once the response is over, from values taken up front. */
+function logOnClose(
+  log: (line: string) => void,
+  req: IncomingMessage,
+  res: ServerResponse,
+  entry: { remote: string; started: Date; method: string; user: () => string | undefined },
+): void {
+  // Taken now: by the time a response closes early, Node may have cleared req.socket.
+  const url = req.url ?? '';
+  const httpVersion = req.httpVersion;
+  res.once('close', () => {
+    try {
+      const len = res.getHeader('content-length');
+      log(
+        commonLogLine({
+          remote: entry.remote,
+          user: entry.user(),
+          time: entry.started,
+          method: entry.method,
+          url,
+          httpVersion,
+          status: res.statusCode,
+          bytes: entry.method === 'HEAD' || len === undefined ? undefined : Number(len),
+        }),
+      );
+    } catch {
+      // A log sink that throws must not take the server down with it.
+    }
+  });
+}
+
+/**
+ * createHandler builds the `request` listener for node:http / node:https. Nothing a request does
+ * escapes it: every failure, synchronous or not, becomes an error reply or a closed connection.
+ */
 export function createHandler(
   ctx: ServerContext,
   opts: HandlerOptions,
 ): (req: IncomingMessage, res: ServerResponse) => void {
   return (req, res) => {
-    const started = new Date();
-    let user: string | undefined;
     const method = req.method ?? 'GET';
-    if (opts.log) {
-      const log = opts.log;
-      res.once('close', () => {
-        const len = res.getHeader('content-length');
-        log(
-          commonLogLine({
-            remote: req.socket.remoteAddress,
-            user,
-            time: started,
-            method,
-            url: req.url ?? '',
-            httpVersion: req.httpVersion,
-            status: res.statusCode,
-            bytes: method === 'HEAD' || len === undefined ? undefined : Number(len),
-          }),
-        );
-      });
-    }
-    for (const [k, v] of Object.entries(API_VERSION)) res.setHeader(k, v);
-    res.setHeader(REGISTRY_ID_HEADER, opts.id);
     const rawUrl = req.url ?? '/';
-    const q = rawUrl.indexOf('?');
-    const ex: Exchange = {
-      req,
-      res,
-      method,
-      query: new URLSearchParams(q < 0 ? '' : rawUrl.slice(q + 1)),
-    };
-    const run = async (): Promise<void> => {
-      const route = parseRoute(q < 0 ? rawUrl : rawUrl.slice(0, q));
-      user = await authorize(opts, req, route);
-      await dispatch(ctx, ex, route);
-    };
-    run().catch((e: unknown) => {
+    const fail = (e: unknown): void => {
       const err = toHttpError(e);
       // A body we did not read would otherwise be drained (perhaps gigabytes) to keep the connection.
-      if (!req.complete) res.setHeader('connection', 'close');
-      if (err.status >= 500 && opts.log)
-        opts.log(`error: ${method} ${rawUrl}: ${String(err.detail ?? err.message)}`);
+      try {
+        if (!req.complete && !res.headersSent) res.setHeader('connection', 'close');
+        if (err.status >= 500 && opts.log)
+          opts.log(
+            `error: ${method} ${rawUrl.slice(0, 512)}: ${String(err.detail ?? err.message).slice(0, 512)}`,
+          );
+      } catch {
+        // Logging is best effort; the reply below is not.
+      }
       writeError(res, method, err);
-    });
+    };
+    try {
+      let user: string | undefined;
+      const remote = req.socket?.remoteAddress ?? '-';
+      if (opts.log) logOnClose(opts.log, req, res, { remote, started: new Date(), method, user: () => user });
+      // A request stream error (a reset mid-body) is reported to whoever reads it; without a
+      // listener an unread stream's error would be thrown on the process.
+      req.on('error', () => {});
+      res.on('error', () => {});
+      watchBodyRate(req, res, ctx.minBodyRate, ctx.minBodyRateWindowMs);
+      for (const [k, v] of Object.entries(API_VERSION)) res.setHeader(k, v);
+      answerChallenge(opts, req, res);
+      const q = rawUrl.indexOf('?');
+      const ex: Exchange = {
+        req,
+        res,
+        method,
+        query: new URLSearchParams(q < 0 ? '' : rawUrl.slice(q + 1)),
+      };
+      const run = async (): Promise<void> => {
+        const route = parseRoute(q < 0 ? rawUrl : rawUrl.slice(0, q));
+        user = await authorize(opts, req, route, remote);
+        await dispatch(ctx, ex, route);
+      };
+      run().catch(fail);
+    } catch (e) {
+      fail(e);
+    }
   };
 }

@@ -13,6 +13,9 @@ export interface ServerContext {
   enableDelete: boolean;
   /** The largest manifest accepted, in bytes (the spec suggests at least 4 MiB). */
   maxManifestSize: number;
+  /** Bodies slower than this (bytes/s) are cut; 0: never. */
+  minBodyRate: number;
+  minBodyRateWindowMs: number;
 }
 
 /** A request as handlers see it: the raw message, the response, and the parsed query. */

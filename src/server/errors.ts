@@ -45,25 +45,47 @@ export function toHttpError(e: unknown): RegistryHttpError {
   return new RegistryHttpError(500, 'INTERNAL', 'internal server error', { detail: errorMessage(e) });
 }
 
-/** errorBody renders the spec's JSON envelope. */
-export function errorBody(err: RegistryHttpError): string {
-  const entry: { code: string; message: string; detail?: unknown } = { code: err.code, message: err.message };
-  if (err.detail !== undefined) entry.detail = err.detail;
-  return JSON.stringify({ errors: [entry] });
+/** A detail larger than this is left out of the reply: an error never echoes a hostile body back. */
+const MAX_DETAIL_BYTES = 2048;
+
+/** safeDetail renders a detail as JSON text, or undefined when it cannot be (cycles, depth) or is too big. */
+function safeDetail(detail: unknown): string | undefined {
+  if (detail === undefined) return undefined;
+  try {
+    const text = JSON.stringify(detail);
+    return text !== undefined && text.length <= MAX_DETAIL_BYTES ? text : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
-/** writeError sends an error response, unless headers are already out (then it cuts the connection). */
+/** errorBody renders the spec's JSON envelope; it never throws, whatever the detail holds. */
+export function errorBody(err: RegistryHttpError): string {
+  const detail = safeDetail(err.detail);
+  const head = JSON.stringify({ code: err.code, message: err.message });
+  const entry = detail === undefined ? head : `${head.slice(0, -1)},"detail":${detail}}`;
+  return `{"errors":[${entry}]}`;
+}
+
+/**
+ * writeError sends an error response, unless headers are already out or the socket is gone (then
+ * it cuts the connection). It never throws: it is the last thing between a failure and the process.
+ */
 export function writeError(res: ServerResponse, method: string, err: RegistryHttpError): void {
-  if (res.headersSent) {
+  try {
+    if (res.headersSent || res.destroyed) {
+      res.destroy();
+      return;
+    }
+    const body = errorBody(err);
+    res.statusCode = err.status;
+    for (const [k, v] of Object.entries(err.headers)) res.setHeader(k, v);
+    res.setHeader('content-type', 'application/json');
+    res.setHeader('content-length', Buffer.byteLength(body));
+    res.end(method === 'HEAD' ? undefined : body);
+  } catch {
     res.destroy();
-    return;
   }
-  const body = errorBody(err);
-  res.statusCode = err.status;
-  for (const [k, v] of Object.entries(err.headers)) res.setHeader(k, v);
-  res.setHeader('content-type', 'application/json');
-  res.setHeader('content-length', Buffer.byteLength(body));
-  res.end(method === 'HEAD' ? undefined : body);
 }
 
 export const blobUnknown = (digest: string): RegistryHttpError =>

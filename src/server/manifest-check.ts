@@ -37,21 +37,59 @@ export function baseMediaType(contentType: string | undefined): string | undefin
   return t === '' ? undefined : t;
 }
 
-function checkDescriptor(value: unknown, where: string): Descriptor {
-  const d = value as Partial<Descriptor> | null;
-  if (
-    typeof d !== 'object' ||
-    d === null ||
-    typeof d.mediaType !== 'string' ||
-    typeof d.digest !== 'string' ||
-    !isDigest(d.digest) ||
-    typeof d.size !== 'number' ||
-    !Number.isSafeInteger(d.size) ||
-    d.size < 0
-  ) {
-    throw invalid(`${where} is not a valid descriptor`, { descriptor: value });
+/** RFC 6838 `type/subtype`, as the image spec requires of every mediaType and artifactType. */
+const MEDIA_TYPE_RE = /^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}\/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}$/;
+const BASE64_RE = /^[A-Za-z0-9+/]*={0,2}$/;
+
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** checkAnnotations: absent, or an object of string values (image spec: "string-string map"). */
+function checkAnnotations(value: unknown, where: string): Record<string, string> | undefined {
+  if (value === undefined) return undefined;
+  if (!isObject(value)) throw invalid(`${where}.annotations must be an object of strings`);
+  for (const [k, v] of Object.entries(value)) {
+    if (typeof v !== 'string') throw invalid(`${where}.annotations["${k.slice(0, 64)}"] must be a string`);
   }
-  return d as Descriptor;
+  return value as Record<string, string>;
+}
+
+function checkMediaTypeField(value: unknown, where: string, required: boolean): void {
+  if (value === undefined && !required) return;
+  if (typeof value !== 'string' || !MEDIA_TYPE_RE.test(value))
+    throw invalid(`${where} must be a media type (type/subtype)`);
+}
+
+function checkPlatform(value: unknown, where: string): void {
+  if (value === undefined) return;
+  const p = value as Record<string, unknown>;
+  if (!isObject(value) || typeof p.architecture !== 'string' || typeof p.os !== 'string')
+    throw invalid(`${where}.platform needs architecture and os strings`);
+  for (const k of ['variant', 'os.version'])
+    if (p[k] !== undefined && typeof p[k] !== 'string')
+      throw invalid(`${where}.platform.${k} must be a string`);
+  const features = p['os.features'];
+  if (features !== undefined && !(Array.isArray(features) && features.every((f) => typeof f === 'string')))
+    throw invalid(`${where}.platform.os.features must be an array of strings`);
+}
+
+/** checkDescriptor checks one descriptor as the image spec defines it; messages name the field, never echo it. */
+function checkDescriptor(value: unknown, where: string): Descriptor {
+  if (!isObject(value)) throw invalid(`${where} is not a valid descriptor: not an object`);
+  const d = value;
+  checkMediaTypeField(d.mediaType, `${where}.mediaType`, true);
+  if (typeof d.digest !== 'string' || !isDigest(d.digest))
+    throw invalid(`${where}.digest is not a valid digest`);
+  if (typeof d.size !== 'number' || !Number.isSafeInteger(d.size) || d.size < 0)
+    throw invalid(`${where}.size must be a non-negative integer`);
+  if (d.urls !== undefined && !(Array.isArray(d.urls) && d.urls.every((u) => typeof u === 'string')))
+    throw invalid(`${where}.urls must be an array of strings`);
+  checkAnnotations(d.annotations, where);
+  checkMediaTypeField(d.artifactType, `${where}.artifactType`, false);
+  if (d.data !== undefined && !(typeof d.data === 'string' && BASE64_RE.test(d.data)))
+    throw invalid(`${where}.data must be base64`);
+  checkPlatform(d.platform, where);
+  return d as unknown as Descriptor;
 }
 
 /** Layers that live elsewhere (Windows base layers): distribution does not require them locally. */
@@ -65,7 +103,7 @@ export function checkManifest(body: Buffer, contentType: string | undefined): Ch
   try {
     const parsed: unknown = JSON.parse(body.toString('utf8'));
     if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
-      throw new Error('not an object');
+      throw invalid('manifest is not a JSON object');
     doc = parsed as Record<string, unknown>;
   } catch {
     throw invalid('manifest is not a JSON object');
@@ -87,7 +125,8 @@ export function checkManifest(body: Buffer, contentType: string | undefined): Ch
   }
   if (doc.schemaVersion !== 2) throw invalid('schemaVersion must be 2');
   const subject = doc.subject === undefined ? undefined : checkDescriptor(doc.subject, 'subject');
-  const annotations = doc.annotations as Record<string, string> | undefined;
+  const annotations = checkAnnotations(doc.annotations, 'manifest');
+  checkMediaTypeField(doc.artifactType, 'artifactType', false);
   const ownType = typeof doc.artifactType === 'string' ? doc.artifactType : undefined;
   if (isIndexType(mediaType)) {
     if (!Array.isArray(doc.manifests)) throw invalid('an index needs a manifests array');

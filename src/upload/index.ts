@@ -12,15 +12,18 @@ import {
   registryOptions,
   type SessionOptions,
 } from '../registry/index.js';
-import { limiter } from '../util/concurrency.js';
+import { type Limiter, limiter } from '../util/concurrency.js';
 import { type Destinations, registryDestinations } from './destination.js';
-import { executePlan, type ImageOutcome } from './execute.js';
+import { type ExecuteResult, executePlan, type ImageOutcome } from './execute.js';
 import { readImagesFiles, type UploadTask, undercloudRegistries } from './images-file.js';
-import { planUpload } from './plan.js';
+import type { BlobLocation, ResolvedImage, UploadPlan } from './model.js';
+import { manifestBodies, planUpload } from './plan.js';
 import { type Progress, silentProgress } from './progress.js';
 import { headTargetTags, inspectDestinations, reason, resolveSources } from './resolve.js';
 import { localStores } from './store-destination.js';
 
+export type { Destinations } from './destination.js';
+export type { ExecuteResult, ImageOutcome } from './execute.js';
 export {
   entriesFromText,
   readImagesFiles,
@@ -29,8 +32,19 @@ export {
   type UploadTask,
 } from './images-file.js';
 export { OciLayoutSource, REF_NAME } from './layout-source.js';
-export type { DestinationState, ResolvedImage, UploadPlan } from './model.js';
-export { planUpload } from './plan.js';
+export type {
+  BlobCopy,
+  BlobLocation,
+  BlobMount,
+  DestinationState,
+  ImagePlan,
+  ManifestPush,
+  RepoRef,
+  ResolvedImage,
+  SourceRef,
+  UploadPlan,
+} from './model.js';
+export { describePlan, manifestBodies, planUpload } from './plan.js';
 export { lineProgress, type Progress, silentProgress } from './progress.js';
 export { type BlobSource, type ImageSource, registrySource } from './source.js';
 
@@ -46,6 +60,16 @@ export interface UploadOptions extends SessionOptions {
    * HTTP (./store-destination.ts). Default true; false always uses HTTP.
    */
   directStore?: boolean;
+  /** Stop after the plan: ask the sources and destinations (read only), write nothing. */
+  dryRun?: boolean;
+}
+
+/** What `upload --dry-run` reports: the plan, and the images that could not even be resolved. */
+export interface UploadDryRun {
+  plan: UploadPlan;
+  unresolved: { image: string; reason: string }[];
+  /** Destination hosts whose store would be written in place (host -> store folder). */
+  direct_stores: Record<string, string>;
 }
 
 export interface UploadSummary {
@@ -89,10 +113,74 @@ export async function destinationsFor(
 }
 
 /** uploadImages runs the whole upload and returns the summary (failures are in it, not thrown). */
-export async function uploadImages(opts: UploadOptions): Promise<UploadSummary> {
+export async function uploadImages(opts: UploadOptions & { dryRun?: false }): Promise<UploadSummary>;
+/** With dryRun: the plan, nothing written. */
+export async function uploadImages(opts: UploadOptions & { dryRun: true }): Promise<UploadDryRun>;
+export async function uploadImages(opts: UploadOptions): Promise<UploadSummary | UploadDryRun> {
   const t0 = performance.now();
   const tasks = await readImagesFiles(opts.configFiles);
+  if (opts.dryRun) return planTasks(tasks, opts);
   return uploadTasks(tasks, opts, t0);
+}
+
+/** planTasks is the dry run: the read-only stages and the plan. */
+export async function planTasks(
+  tasks: UploadTask[],
+  opts: Omit<UploadOptions, 'configFiles'>,
+): Promise<UploadDryRun> {
+  const session = sessionFor(tasks, opts);
+  try {
+    const { dest, direct, defaultParallel } = await destinationsFor(
+      session,
+      tasks.map((t) => t.target.registry),
+      opts.directStore ?? true,
+    );
+    const lookups = limiter(Math.max(Math.max(1, opts.parallel ?? defaultParallel) * 2, 8));
+    const tags = headTargetTags(session, tasks, lookups, dest);
+    const { resolved, failed } = await resolveSources(session, tasks, opts.platforms ?? [], lookups);
+    const state = await inspectDestinations(session, resolved, lookups, await tags, dest);
+    return {
+      plan: planUpload(resolved, state),
+      unresolved: failed.map((f) => ({
+        image: `${formatReference(f.task.source)} -> ${formatReference(f.task.target)}`,
+        reason: reason(f.error),
+      })),
+      direct_stores: direct,
+    };
+  } finally {
+    await session.close();
+  }
+}
+
+function sessionFor(tasks: UploadTask[], opts: SessionOptions): RegistrySession {
+  return new RegistrySession({
+    ...opts,
+    // The undercloud registry is plain HTTP (Pike/Queens docker-distribution, Stein+ httpd).
+    insecure: [...(opts.insecure ?? []), ...undercloudRegistries(tasks)],
+  });
+}
+
+/**
+ * copyResolved runs the upload's last stages (inspect, plan, execute) for images already
+ * resolved, e.g. the image builder's, read from its OCI layout. `known` are blobs an earlier
+ * call put in place, so this plan mounts them instead of sending them again.
+ */
+export async function copyResolved(
+  session: RegistrySession,
+  images: ResolvedImage[],
+  opts: { dest: Destinations; parallel: number; lookups: Limiter; known?: readonly BlobLocation[] },
+): Promise<{ plan: UploadPlan; result: ExecuteResult }> {
+  const state = await inspectDestinations(session, images, opts.lookups, undefined, opts.dest);
+  const plan = planUpload(images, { tags: state.tags, blobs: [...state.blobs, ...(opts.known ?? [])] });
+  const result = await executePlan(plan, {
+    session,
+    manifests: manifestBodies(images),
+    limit: limiter(opts.parallel),
+    meta: limiter(16),
+    progress: silentProgress,
+    dest: opts.dest,
+  });
+  return { plan, result };
 }
 
 /** uploadTasks is uploadImages for tasks already read (the bench and tests build them directly). */
@@ -102,11 +190,7 @@ export async function uploadTasks(
   t0 = performance.now(),
 ): Promise<UploadSummary> {
   const progress = opts.progress ?? silentProgress;
-  const session = new RegistrySession({
-    ...opts,
-    // The undercloud registry is plain HTTP (Pike/Queens docker-distribution, Stein+ httpd).
-    insecure: [...(opts.insecure ?? []), ...undercloudRegistries(tasks)],
-  });
+  const session = sessionFor(tasks, opts);
   try {
     const t1 = performance.now();
     const { dest, direct, defaultParallel } = await destinationsFor(
@@ -124,15 +208,15 @@ export async function uploadTasks(
     const plan = planUpload(resolved, state);
     const t3 = performance.now();
     progress.start(plan.bytesToCopy);
-    const result = await executePlan(
+    const result = await executePlan(plan, {
       session,
-      plan,
-      limiter(parallel),
+      manifests: manifestBodies(resolved),
+      limit: limiter(parallel),
+      meta: limiter(Math.max(parallel * 4, 16)),
       progress,
-      limiter(Math.max(parallel * 4, 16)),
-      opts.push,
+      push: opts.push,
       dest,
-    );
+    });
     progress.stop();
     const t4 = performance.now();
     const secs = (a: number, b: number) => Number(((b - a) / 1000).toFixed(3));

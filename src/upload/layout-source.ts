@@ -14,9 +14,8 @@ import { pipeline, type Readable, Transform } from 'node:stream';
 import { AppError, errorMessage } from '../errors.js';
 import type { Descriptor } from '../oci/descriptor.js';
 import { type Digest, DigestVerifier, digestAlgorithm, digestHex, isDigest } from '../oci/digest.js';
-import { HoldLast } from '../registry/blob-io.js';
-import { type ParsedManifest, parseManifest, registryOptions } from '../registry/index.js';
-import type { ImageSource } from './source.js';
+import { HoldLast, type ParsedManifest, parseManifest, registryOptions } from '../registry/index.js';
+import type { BlobSource, ImageSource } from './source.js';
 
 /** The index annotation naming an image in a layout. */
 export const REF_NAME = 'org.opencontainers.image.ref.name';
@@ -48,6 +47,11 @@ export class OciLayoutSource implements ImageSource {
     const entries = index.manifests as Descriptor[];
     for (const d of entries) checkDescriptor(d, `oci:${dir}: index.json`);
     return new OciLayoutSource(dir, entries);
+  }
+
+  /** blobsAt reads only blobs from the layout at `dir` (what an upload plan's layout source needs). */
+  static blobsAt(dir: string): BlobSource {
+    return new OciLayoutSource(dir, []);
   }
 
   /** refNames lists the names the index gives its images. */

@@ -10,7 +10,13 @@ import { blobsOf, type PlatformFilter, type RegistrySession, selectManifests } f
 import type { Limiter } from '../util/concurrency.js';
 import { type Destinations, registryDestinations } from './destination.js';
 import type { UploadTask } from './images-file.js';
-import { blobKey, type DestinationState, type ImageNode, type ResolvedImage, tagKey } from './model.js';
+import {
+  type BlobLocation,
+  type DestinationState,
+  type ImageNode,
+  type ResolvedImage,
+  tagKey,
+} from './model.js';
 import { isPresent } from './plan.js';
 
 export interface ResolveFailure {
@@ -138,11 +144,11 @@ export async function inspectDestinations(
       limit,
       dest,
     ));
-  const blobs = new Set<string>();
+  const blobs: BlobLocation[] = [];
   const probed = new Set<string>();
   const heads: Promise<void>[] = [];
   for (const img of images) {
-    if (isPresent(img, { tags, blobs })) continue;
+    if (isPresent(img, { tags })) continue;
     const t = img.task.target;
     for (const node of img.images) {
       for (const b of node.blobs) {
@@ -154,7 +160,7 @@ export async function inspectDestinations(
             const present = await dest(t.registry)
               .blobExists(t.repository, b)
               .catch(() => false);
-            if (present) blobs.add(blobKey(t.registry, t.repository, b.digest));
+            if (present) blobs.push({ host: t.registry, repository: t.repository, digest: b.digest });
           }),
         );
       }

@@ -9,80 +9,41 @@
  * (checked, every referenced blob linked first), so the running server serves the result at once.
  *
  * localStores finds such registries: a host is written directly only when a live registry
- * announced a store (server/announce.ts) and the host, asked over HTTP, answers with that
- * registry's id.
+ * announced a store (server/announce.ts) and the host proves it is that registry: asked with a
+ * fresh nonce, it answers with an HMAC under the secret only the record (mode 0600) and the
+ * server hold. An id alone is never trusted.
  */
-import { randomUUID } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
-import { access, constants, rm, stat } from 'node:fs/promises';
+import { access, constants, stat } from 'node:fs/promises';
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { join } from 'node:path';
-import type { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { AppError } from '../errors.js';
-import type { Descriptor } from '../oci/descriptor.js';
-import type { Digest } from '../oci/digest.js';
-import type { RawManifest, RegistrySession } from '../registry/index.js';
-import { acceptManifest } from '../server/accept-manifest.js';
-import { announcedStores, REGISTRY_ID_HEADER } from '../server/announce.js';
-import { checkName, parseManifestRef } from '../server/names.js';
-import { FsStore } from '../server/storage/fs.js';
+import type { RegistrySession } from '../registry/index.js';
+import {
+  announcedStores,
+  CHALLENGE_HEADER,
+  type LocalStore,
+  newNonce,
+  openLocalStore,
+  PROOF_HEADER,
+  proofMatches,
+  REGISTRY_ID_HEADER,
+  type StoreRecord,
+} from '../server/index.js';
 import type { Destination } from './destination.js';
 
-/** storeDestination writes into the store at `root`, which the registry at `host` serves. */
-export function storeDestination(host: string, store: FsStore): Destination {
+/** storeDestination writes into a local store, which the registry at `host` serves. */
+export function storeDestination(host: string, store: LocalStore): Destination {
   return {
     host,
-    async headManifest(repo, reference) {
-      const name = checkName(repo);
-      const ref = parseManifestRef(reference);
-      const digest = ref.digest ?? (await store.resolveTag(name, ref.tag));
-      const m = digest === undefined ? undefined : await store.getManifest(name, digest);
-      return m && { mediaType: m.mediaType, digest: m.digest, size: m.body.length };
-    },
-    async blobExists(repo, desc) {
-      const size = await store.linkedBlobSize(checkName(repo), desc.digest);
-      if (size !== desc.size) return false;
-      // As a HEAD does on the server: gc's grace period starts again for a blob about to be used.
-      await store.touchBlob(desc.digest);
-      return true;
-    },
-    async pushBlob(repo: string, desc: Descriptor, body: Readable) {
-      const name = checkName(repo);
-      const tmp = join(store.uploadsDir, `direct-${randomUUID()}`);
-      try {
-        // The stream fails before its last chunk when the digest or size is wrong, so a bad
-        // blob never completes this file; the size is checked again before the rename.
-        await pipeline(body, createWriteStream(tmp, { flags: 'wx', highWaterMark: 1 << 20 }));
-        const { size } = await stat(tmp);
-        if (size !== desc.size) {
-          throw new AppError(
-            'SIZE_MISMATCH',
-            `blob ${desc.digest}: got ${size} bytes, expected ${desc.size}`,
-          );
-        }
-        await store.commitBlob(tmp, desc.digest);
-      } catch (e) {
-        await rm(tmp, { force: true });
-        throw e;
-      }
-      await store.linkBlob(name, desc.digest);
-    },
-    async mountBlob(repo: string, digest: Digest, from: string) {
-      if ((await store.linkedBlobSize(checkName(from), digest)) === undefined) return false;
-      await store.touchBlob(digest);
-      await store.linkBlob(checkName(repo), digest);
-      return true;
-    },
-    async putManifest(repo: string, reference: string, raw: RawManifest) {
-      const stored = await acceptManifest(
-        store,
-        checkName(repo),
-        parseManifestRef(reference),
-        raw.bytes,
-        raw.mediaType,
-      );
-      if (stored.digest !== raw.digest) {
-        throw new AppError('DIGEST_MISMATCH', `manifest ${raw.digest} was stored as ${stored.digest}`);
+    headManifest: (repo, reference) => store.headManifest(repo, reference),
+    blobExists: (repo, desc) => store.blobExists(repo, desc),
+    pushBlob: (repo, desc, body) => store.writeBlob(repo, desc, body),
+    mountBlob: (repo, digest, from) => store.mountBlob(repo, digest, from),
+    async putManifest(repo, reference, raw) {
+      const digest = await store.putManifest(repo, reference, raw.bytes, raw.mediaType);
+      if (digest !== raw.digest) {
+        throw new AppError('DIGEST_MISMATCH', `manifest ${raw.digest} was stored as ${digest}`);
       }
     },
   };
@@ -94,13 +55,62 @@ function portOf(host: string): number | undefined {
   return m ? Number(m[1]) : undefined;
 }
 
+/** How long a challenge may take: the registry is on this machine. */
+const CHALLENGE_TIMEOUT_MS = 3000;
+
+/** challengeOnce asks `GET /v2/` with a nonce over one scheme; resolves the answer's headers, or undefined. */
+function challengeOnce(
+  scheme: 'http' | 'https',
+  host: string,
+  nonce: string,
+): Promise<Record<string, string | string[] | undefined> | undefined> {
+  return new Promise((resolve) => {
+    const send = scheme === 'https' ? httpsRequest : httpRequest;
+    // No certificate check: what proves the server is the HMAC, not its certificate.
+    const req = send(`${scheme}://${host}/v2/`, {
+      method: 'GET',
+      headers: { [CHALLENGE_HEADER]: nonce },
+      timeout: CHALLENGE_TIMEOUT_MS,
+      rejectUnauthorized: false,
+    });
+    req.on('response', (res) => {
+      res.resume();
+      resolve(res.headers);
+    });
+    req.on('timeout', () => req.destroy());
+    req.on('error', () => resolve(undefined));
+    req.end();
+  });
+}
+
+/** provenRecord returns the record whose secret `host` proves it holds, trying http then https. */
+async function provenRecord(host: string, candidates: StoreRecord[]): Promise<StoreRecord | undefined> {
+  for (const scheme of ['http', 'https'] as const) {
+    const nonce = newNonce();
+    const headers = await challengeOnce(scheme, host, nonce);
+    if (headers === undefined) continue;
+    const id = headers[REGISTRY_ID_HEADER];
+    const proof = headers[PROOF_HEADER];
+    const record = candidates.find((r) => proofMatches(r, nonce, id, proof));
+    if (record !== undefined) return record;
+  }
+  return undefined;
+}
+
+/** storeModesOf: a store whose root only its owner may enter is written private (0600/0700) too. */
+async function storeModesOf(root: string): Promise<{ private: boolean }> {
+  const st = await stat(root);
+  return { private: (st.mode & 0o077) === 0 };
+}
+
 /**
  * localStores maps each host that a registry on this machine serves, and whose store this process
  * may write, to a destination writing that store. Hosts no live record could be (another port, or
- * no records at all) cost no request; the others are asked once for their id.
+ * no records at all) cost no request; the others are challenged once. `session` is kept for the
+ * callers' signature; the challenge does not need its credentials (it is answered before auth).
  */
 export async function localStores(
-  session: RegistrySession,
+  _session: RegistrySession,
   hosts: Iterable<string>,
 ): Promise<Map<string, { destination: Destination; root: string }>> {
   const out = new Map<string, { destination: Destination; root: string }>();
@@ -111,19 +121,15 @@ export async function localStores(
       const port = portOf(host);
       const candidates = records.filter((r) => portOf(r.listen) === port);
       if (port === undefined || candidates.length === 0) return;
-      const headers = await session
-        .client(host)
-        .ping()
-        .catch(() => undefined);
-      const id = headers?.[REGISTRY_ID_HEADER];
-      const record = candidates.find((r) => r.id === id);
+      const record = await provenRecord(host, candidates);
       if (record === undefined) return;
       try {
         await access(join(record.root, 'blobs'), constants.W_OK);
+        const store = openLocalStore(record.root, await storeModesOf(record.root));
+        out.set(host, { destination: storeDestination(host, store), root: record.root });
       } catch {
         return;
       }
-      out.set(host, { destination: storeDestination(host, new FsStore(record.root)), root: record.root });
     }),
   );
   return out;

@@ -238,7 +238,9 @@ export const CHECKS: Check[] = [
     ],
     types: ['compute', 'placement', 'network', 'image'],
     when: [['NovaApi', 'NovaCompute', 'GlanceApi']],
-    after: ['image', 'network'],
+    // Not before the agents are alive and the computes up: a port cannot bind to a host whose L2
+    // agent Neutron has not heard from (PortBindingFailed), whatever the deploy said.
+    after: ['image', 'network', 'network-agents', 'compute-services'],
     async run(ctx) {
       if (!ctx.made.imageId || !ctx.made.networkId) fail('needs the image and network checks to have passed');
       const flavor = await ctx.os.json<{ id: string }>([

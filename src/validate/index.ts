@@ -8,16 +8,17 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { spawnRunner } from '../deploy/exec.js';
-import { connectAll } from '../deploy/node.js';
-import { containerLogs, listContainers } from '../deploy/ops.js';
-import { loadRecord } from '../deploy/record.js';
+import { containerLogs, listContainers, loadRecord } from '../deploy/index.js';
 import { AppError, errorMessage } from '../errors.js';
+import { connectAll, runProcess } from '../process/index.js';
 import { limiter } from '../util/concurrency.js';
 import { CATALOGUE_TYPES, type Check, type CheckContext, cleanup, selectChecks } from './checks.js';
 import { nodeAccess } from './nodes.js';
 import { openstackClient } from './openstack.js';
 import { rcFile, readOvercloudrc, readServices, type ServiceMap } from './overcloudrc.js';
+
+export { type OpenStackClient, openstackClient } from './openstack.js';
+export { forgetNodes, rcFile, readOvercloudrc, readServices, type ServiceMap } from './overcloudrc.js';
 
 export interface ValidateOptions {
   stateDir: string;
@@ -44,7 +45,7 @@ async function failureLogs(stateDir: string, check: Check, lines: number): Promi
   const out: string[] = [];
   try {
     const record = await loadRecord(stateDir);
-    const conns = await connectAll(record.inventory.nodes, record.inventory.ssh, spawnRunner);
+    const conns = await connectAll(record.inventory.nodes, record.inventory.ssh, runProcess);
     try {
       const rows = await listContainers(conns);
       for (const row of rows.filter((r) => check.containers.includes(r.name))) {

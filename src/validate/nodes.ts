@@ -6,11 +6,9 @@
  */
 import { readFile } from 'node:fs/promises';
 import { parse } from 'yaml';
-import { describeFailure, spawnRunner } from '../deploy/exec.js';
-import type { InventoryNode } from '../deploy/inventory.js';
-import { connectAll, type NodeConnection } from '../deploy/node.js';
-import { loadRecord, passwordsFile } from '../deploy/record.js';
+import { type InventoryNode, loadRecord, passwordsFile } from '../deploy/index.js';
 import { AppError } from '../errors.js';
+import { connectAll, describeFailure, type NodeConnection, runProcess } from '../process/index.js';
 
 export interface NodeAccess {
   /** address is the node's address in the last deploy's inventory. */
@@ -31,7 +29,7 @@ export function nodeAccess(stateDir: string): NodeAccess {
     return nodes;
   };
   const connection = async (name: string): Promise<NodeConnection> => {
-    conns ??= loadRecord(stateDir).then((r) => connectAll(r.inventory.nodes, r.inventory.ssh, spawnRunner));
+    conns ??= loadRecord(stateDir).then((r) => connectAll(r.inventory.nodes, r.inventory.ssh, runProcess));
     const c = (await conns).find((x) => x.node.name === name);
     if (!c) throw new AppError('VALIDATE_FAILED', `node ${name} is not in the last deploy`);
     return c;

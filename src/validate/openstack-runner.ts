@@ -7,9 +7,9 @@
  * time, with the same environment), with its output captured, and answers with the exit status,
  * stdout and stderr as one JSON line.
  */
-import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { type LongLivedChild, startChild } from '../process/index.js';
 
 const SCRIPT = `
 import contextlib, io, json, sys
@@ -39,7 +39,7 @@ export interface RunnerAnswer {
 
 /** Runner is one Python process; `ask` may be called again only after the last answer arrived. */
 export class Runner {
-  private readonly proc: ChildProcessWithoutNullStreams;
+  private readonly proc: LongLivedChild;
   private buffer = '';
   private waiting: ((line: string | undefined) => void)[] = [];
   private lines: string[] = [];
@@ -50,7 +50,7 @@ export class Runner {
   readonly ready: Promise<boolean>;
 
   constructor(env: NodeJS.ProcessEnv, python: string) {
-    this.proc = spawn(python, ['-c', SCRIPT], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+    this.proc = startChild([python, '-c', SCRIPT], { env });
     this.proc.stdout.on('data', (d: Buffer) => {
       this.buffer += d.toString();
       for (let i = this.buffer.indexOf('\n'); i >= 0; i = this.buffer.indexOf('\n')) {

@@ -5,8 +5,9 @@
  * Commands go to long-lived runners (./openstack-runner.ts) that import the client once; when no
  * runner can start, each command spawns `openstack`.
  */
-import { spawn } from 'node:child_process';
 import { AppError } from '../errors.js';
+import { EXIT_CANNOT_START, runProcess } from '../process/index.js';
+import { sleep } from '../util/time.js';
 import { clientPython, Runner } from './openstack-runner.js';
 
 /** Runner processes: validate runs three checks at once (see index.ts). */
@@ -104,35 +105,16 @@ export function openstackClient(rc: Record<string, string>, binary = 'openstack'
     }
     return spawnOnce(args, timeoutMs);
   };
-  const spawnOnce = (args: string[], timeoutMs: number): Promise<string> =>
-    new Promise((resolve, reject) => {
-      const p = spawn(binary, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
-      let out = '';
-      let err = '';
-      p.stdout.on('data', (d: Buffer) => {
-        out += d.toString();
+  const spawnOnce = async (args: string[], timeoutMs: number): Promise<string> => {
+    const r = await runProcess([binary, ...args], { baseEnv: env, timeoutMs });
+    if (r.code === 0) return r.stdout;
+    if (r.code === EXIT_CANNOT_START && r.stderr.startsWith(`cannot run ${binary}:`))
+      throw new AppError('COMMAND_FAILED', r.stderr, {
+        hint: 'install python3-openstackclient and python3-heatclient (scripts/setup-host.sh does)',
       });
-      p.stderr.on('data', (d: Buffer) => {
-        err += d.toString();
-      });
-      const timer = setTimeout(() => p.kill('SIGKILL'), timeoutMs);
-      p.on('error', (e) => {
-        clearTimeout(timer);
-        reject(
-          new AppError('COMMAND_FAILED', `cannot run ${binary}: ${e.message}`, {
-            hint: 'install python3-openstackclient and python3-heatclient (scripts/setup-host.sh does)',
-          }),
-        );
-      });
-      p.on('close', (code, signal) => {
-        clearTimeout(timer);
-        if (code === 0) resolve(out);
-        else
-          reject(
-            failure(args, signal ? `killed by ${signal} after ${timeoutMs / 1000} s` : `exit ${code}`, err),
-          );
-      });
-    });
+    const why = r.signal ? `killed by ${r.signal} after ${timeoutMs / 1000} s` : `exit ${r.code}`;
+    throw failure(args, why, r.stderr);
+  };
   // Right after a deploy HAProxy may still count a healthy API's backend as down (it needs a few
   // good checks in a row) and answers 503: such a request never reached the service, so asking
   // again is safe. Anything else fails at once.
@@ -143,7 +125,7 @@ export function openstackClient(rc: Record<string, string>, binary = 'openstack'
         return await once(args, timeoutMs);
       } catch (e) {
         if (!(e instanceof AppError && UNAVAILABLE.test(e.message)) || Date.now() > deadline) throw e;
-        await new Promise((r) => setTimeout(r, 1000));
+        await sleep(1000);
       }
     }
   };

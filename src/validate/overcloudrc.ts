@@ -8,9 +8,10 @@
  */
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { DeployPlan } from '../deploy/plan.js';
+import type { DeployPlan } from '../deploy/index.js';
 import { AppError } from '../errors.js';
 import { writeFileAtomic } from '../util/atomic.js';
+import { readTextOr } from '../util/fs.js';
 
 export interface RcValues {
   authUrl: string;
@@ -139,10 +140,18 @@ export async function readOvercloudrc(path: string): Promise<Record<string, stri
 
 /** readServices reads services.json; undefined when the deploy did not write one. */
 export async function readServices(dir: string): Promise<ServiceMap | undefined> {
-  try {
-    return JSON.parse(await readFile(servicesFile(dir), 'utf8')) as ServiceMap;
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw e;
+  const text = await readTextOr(servicesFile(dir), undefined);
+  return text === undefined ? undefined : (JSON.parse(text) as ServiceMap);
+}
+
+/** forgetNodes drops nodes from services.json, so checks no longer expect services there. */
+export async function forgetNodes(dir: string, names: string[]): Promise<void> {
+  const services = await readServices(dir);
+  if (!services) return;
+  const kept: ServiceMap = {};
+  for (const [service, nodes] of Object.entries(services)) {
+    const left = nodes.filter((n) => !names.includes(n));
+    if (left.length > 0) kept[service] = left;
   }
+  await writeFileAtomic(servicesFile(dir), `${JSON.stringify(kept, null, 2)}\n`, { mode: 0o600 });
 }

@@ -4,6 +4,7 @@
  * (each try is an openstack call or a connection, so a short pause between two is enough).
  */
 import { AppError } from '../errors.js';
+import { sleep } from '../util/time.js';
 
 export const fail = (msg: string): never => {
   throw new AppError('VALIDATE_FAILED', msg);
@@ -27,6 +28,6 @@ export async function poll<T>(
     }
     if (Date.now() > deadline)
       return fail(`${what} not reached in ${timeoutMs / 1000} s${last ? `: ${last}` : ''}`);
-    await new Promise((r) => setTimeout(r, pauseMs));
+    await sleep(pauseMs);
   }
 }

@@ -6,10 +6,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { applyPlan } from '../../src/deploy/apply.js';
-import type { ProcessResult } from '../../src/deploy/exec.js';
-import type { NodeConnection } from '../../src/deploy/node.js';
 import { type DeployPlan, planDeploy } from '../../src/deploy/plan.js';
 import { AppError } from '../../src/errors.js';
+import type { NodeConnection, ProcessResult } from '../../src/process/index.js';
 import { type Fixture, fixture, observedFrom, smallEnv } from './fixtures.js';
 
 const result = (code: number, stdout = '', stderr = ''): ProcessResult => ({
@@ -19,6 +18,7 @@ const result = (code: number, stdout = '', stderr = ''): ProcessResult => ({
   timedOut: false,
   stdout,
   stderr,
+  dropped: { stdout: 0, stderr: 0 },
   durationMs: 1,
 });
 

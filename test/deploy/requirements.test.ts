@@ -5,9 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { spawnRunner } from '../../src/deploy/exec.js';
-import { localConnection } from '../../src/deploy/node.js';
 import { type Probe, probeNodes } from '../../src/deploy/requirements.js';
+import { localConnection, runProcess } from '../../src/process/index.js';
 
 const node = {
   name: 'n0',
@@ -30,12 +29,12 @@ test('probeNodes runs every check on the node and leaves out the services whose 
       ],
     ],
   ]);
-  const left = await probeNodes(probes, [localConnection(node, spawnRunner)]);
+  const left = await probeNodes(probes, [localConnection(node, runProcess)]);
   assert.deepEqual(left, {
     n0: {
       [S('Absent')]: 'this node has no feature one, feature two',
       [S('Quoted')]: "this node has no it's quoted",
     },
   });
-  assert.deepEqual(await probeNodes(new Map(), [localConnection(node, spawnRunner)]), {});
+  assert.deepEqual(await probeNodes(new Map(), [localConnection(node, runProcess)]), {});
 });

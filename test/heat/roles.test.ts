@@ -3,8 +3,8 @@ import { test } from 'node:test';
 import { mergeEnvironments, parseEnvironment } from '../../src/heat/environment.js';
 import { enabledServices, loadRoles, parseRoles } from '../../src/heat/roles.js';
 import { buildServiceFilter } from '../../src/heat/services.js';
-import { parseYaml } from '../../src/heat/yaml.js';
 import { templatesPath } from '../../src/util/paths.js';
+import { parseYaml } from '../../src/util/yaml.js';
 
 const S = (n: string) => `OS::TripleO::Services::${n}`;
 

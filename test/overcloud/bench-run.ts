@@ -4,7 +4,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { runImageBuild } from '../../src/build/builder.js';
+import { runImageBuild } from '../../src/image-build/builder.js';
 import { templatesPath } from '../../src/util/paths.js';
 import { type CliResult, overcloud } from '../deploy/cli.js';
 import { type Lab, type LabNode, labUp } from '../deploy/lab.js';

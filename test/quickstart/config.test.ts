@@ -80,7 +80,8 @@ describe('quickstart config', () => {
       `${MINIMAL}lab:\n  dir: /var/lib/lab\n`,
       /^q\.yml:6: lab\.dir \/var\/lib\/lab is inside node folder \/var\/lib/,
     );
-    rejects(`${MINIMAL}surprise: 1\n`, /^q\.yml(:\d+)?: \(top level\): Unrecognized key/);
+    rejects(`${MINIMAL}surprise: 1\n`, /^q\.yml:5: \(top level\): unknown key "surprise"/);
+    rejects(`${MINIMAL}lab:\n  name: ocq\n  subnett: 10.0.0.0/24\n`, /^q\.yml:7: lab: unknown key "subnett"/);
     rejects(
       'containerized_overcloud: true\novercloud_nodes:\n  - {role: Controller, count: 1}\n  - {role: Compute, count: -1}\n',
       /^q\.yml:4: overcloud_nodes\.1\.count: /,

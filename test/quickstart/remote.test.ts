@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { AppError } from '../../src/errors.js';
 import { parseConfigText } from '../../src/lab/config.js';
-import { cmd } from '../../src/lab/exec.js';
+import { runProcess } from '../../src/process/index.js';
 import { checkFacts, parseFacts } from '../../src/quickstart/host-facts.js';
 import { acquireLabLock, lockFiles } from '../../src/quickstart/lock.js';
 import { isLocalHost, parseHost } from '../../src/quickstart/remote-host.js';
@@ -86,7 +86,7 @@ describe('remote host checks (the preflight script run for real)', () => {
 
   it('refuses a login that is not root', async () => {
     // The preflight as user nobody on this machine: what a non-root ssh login would report.
-    const r = await cmd([
+    const r = await runProcess([
       'setpriv',
       '--reuid=65534',
       '--regid=65534',
@@ -107,7 +107,7 @@ describe('remote host checks (the preflight script run for real)', () => {
   });
 
   it('refuses a host without /etc/debian_version, and one without Node.js 20', async () => {
-    const facts = parseFacts(await cmd(['sh', '-c', preflightScript('/nonexistent/qs')]), h);
+    const facts = parseFacts(await runProcess(['sh', '-c', preflightScript('/nonexistent/qs')]), h);
     assert.equal(checkFacts(facts, h, '/x').uid, '0', 'this machine passes');
     const { debian: _, ...notDebian } = facts;
     assert.throws(

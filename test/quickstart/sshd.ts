@@ -10,7 +10,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cmd } from '../../src/lab/exec.js';
+import { runProcess } from '../../src/process/index.js';
 import { freePort } from '../support/distribution.js';
 
 export interface TestSshd {
@@ -24,7 +24,18 @@ export interface TestSshd {
 }
 
 async function keygen(path: string): Promise<void> {
-  const r = await cmd(['ssh-keygen', '-q', '-t', 'ed25519', '-N', '', '-C', 'overcloud-test', '-f', path]);
+  const r = await runProcess([
+    'ssh-keygen',
+    '-q',
+    '-t',
+    'ed25519',
+    '-N',
+    '',
+    '-C',
+    'overcloud-test',
+    '-f',
+    path,
+  ]);
   if (r.code !== 0) throw new Error(`ssh-keygen: ${r.stderr}`);
 }
 
@@ -77,7 +88,7 @@ export async function startSshd(): Promise<TestSshd> {
   };
   const deadline = Date.now() + 15_000;
   for (;;) {
-    const r = await cmd([
+    const r = await runProcess([
       'ssh',
       ...clientOptions.flatMap((o) => ['-o', o]),
       '-o',

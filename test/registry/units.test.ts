@@ -57,6 +57,18 @@ registries = [
     'v1.example',
     'v1b.example:8787',
   ]);
+  // The parser is a real TOML one: inline tables, literal strings, and a syntax error with its place.
+  assert.deepEqual(insecureFromToml("registry = [{ location = 'a.example', insecure = true }]\n"), [
+    'a.example',
+  ]);
+  assert.throws(
+    () => insecureFromToml('[[registry]]\nlocation = "x.example"\ninsecure = yes\n', '/etc/x.conf'),
+    (e: Error & { code: string }) => {
+      assert.equal(e.code, 'TOML_INVALID');
+      assert.match(e.message, /^\/etc\/x\.conf:3:\d+: /);
+      return true;
+    },
+  );
 });
 
 test('credentials: search order, docker.io key normalisation, explicit file must exist', () => {

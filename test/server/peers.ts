@@ -14,6 +14,8 @@ export interface Peer {
   url: string;
   host: string;
   root: string;
+  /** Our server's id (see src/server/announce.ts); distribution has none. */
+  id?: string;
   stop(): Promise<void>;
 }
 
@@ -26,6 +28,7 @@ export async function startOurs(opts: Partial<RegistryServerOptions> = {}): Prom
     url: srv.url,
     host: srv.host,
     root,
+    id: srv.id,
     async stop() {
       await srv.close();
       await rm(root, { recursive: true, force: true });

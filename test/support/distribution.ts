@@ -4,9 +4,9 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from '../../src/util/net.js';
 
 export interface RunningRegistry {
   /** `127.0.0.1:PORT`, the registry host as image references name it. */
@@ -17,17 +17,8 @@ export interface RunningRegistry {
   stop(): Promise<void>;
 }
 
-/** freePort asks the kernel for a free loopback port. */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      srv.close(() => (typeof addr === 'object' && addr ? resolve(addr.port) : reject(new Error('no port'))));
-    });
-  });
-}
+/** freePort asks the kernel for a free loopback port (the one in src/util, re-exported for the tests). */
+export { freePort };
 
 /** waitForHttp polls a URL until it answers (any status) or the deadline passes. */
 export async function waitForHttp(url: string, timeoutMs = 10_000): Promise<void> {

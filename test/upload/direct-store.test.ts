@@ -1,10 +1,13 @@
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { readdir, writeFile } from 'node:fs/promises';
+import { readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { RegistrySession } from '../../src/registry/index.js';
-import { REGISTRY_ID_HEADER } from '../../src/server/announce.js';
+import { PROOF_HEADER, REGISTRY_ID_HEADER } from '../../src/server/announce.js';
 import { uploadImages } from '../../src/upload/index.js';
 import { localStores } from '../../src/upload/store-destination.js';
 import { packageRoot } from '../../src/util/paths.js';
@@ -113,26 +116,41 @@ test('a corrupt byte from the source: that image fails naming the blob, and noth
   }
 });
 
-test('a registry is written in place only when its address answers with the announced id', async () => {
+test('a registry is written in place only when its address proves it holds the record', async () => {
   const session = new RegistrySession(opts);
+  const fakes: Server[] = [];
   try {
-    const quiet = await startOurs(); // announces nothing
-    peers.push(quiet);
-    const header = (await session.client(quiet.host).ping())[REGISTRY_ID_HEADER];
-    assert.equal(typeof header, 'string');
-    // A record for that port with another id (another machine's registry, a restarted server),
-    // and one with the right id from a process that is gone: neither is trusted.
-    await writeFile(
-      join(runDir, `${process.pid}-not-it.json`),
-      JSON.stringify({ id: 'not-it', pid: process.pid, root: quiet.root, listen: quiet.host }),
+    const ours = await announcing();
+    // The id is no longer on every response: nothing to copy from a plain request.
+    assert.equal((await session.client(ours.host).ping())[REGISTRY_ID_HEADER], undefined);
+    const record = JSON.parse(
+      await readFile(join(runDir, (await readdir(runDir)).find((f) => f.includes(ours.id!))!), 'utf8'),
+    ) as { id: string; secret: string };
+    assert.equal(
+      ((await stat(join(runDir, `${process.pid}-${ours.id}.json`))).mode & 0o777).toString(8),
+      '600',
     );
+    // Something else on another port that answers with the real id (copied) and a made-up proof,
+    // listed in a record that copies everything but the secret: never trusted.
+    const fake = createServer((_req, res) => {
+      res.setHeader(REGISTRY_ID_HEADER, record.id);
+      res.setHeader(PROOF_HEADER, randomBytes(32).toString('hex'));
+      res.end('{}');
+    });
+    fakes.push(fake);
+    await new Promise<void>((r) => fake.listen(0, '127.0.0.1', r));
+    const fakeHost = `127.0.0.1:${(fake.address() as AddressInfo).port}`;
+    await writeFile(
+      join(runDir, `${process.pid}-copied.json`),
+      JSON.stringify({ ...record, listen: fakeHost, secret: randomBytes(32).toString('hex') }),
+    );
+    // A record with the right id and secret from a process that is gone: not trusted either.
     await writeFile(
       join(runDir, '999999999-gone.json'),
-      JSON.stringify({ id: header, pid: 999_999_999, root: quiet.root, listen: quiet.host }),
+      JSON.stringify({ ...record, pid: 999_999_999, listen: fakeHost }),
     );
-    assert.equal((await localStores(session, [quiet.host])).size, 0);
-    // A host on another port costs no request at all, and an announcing one is found.
-    const ours = await announcing();
+    assert.equal((await localStores(session, [fakeHost])).size, 0);
+    // A host on another port costs no request at all, and the announcing one proves itself.
     const found = await localStores(session, [ours.host, '127.0.0.1:1']);
     assert.deepEqual([...found.keys()], [ours.host]);
     assert.equal(found.get(ours.host)?.root, ours.root);
@@ -143,6 +161,9 @@ test('a registry is written in place only when its address answers with the anno
     await brief.stop();
     assert.equal(await records(), withBrief - 1);
   } finally {
+    for (const f of fakes) f.close();
+    await rm(join(runDir, `${process.pid}-copied.json`), { force: true });
+    await rm(join(runDir, '999999999-gone.json'), { force: true });
     await session.close();
   }
 });

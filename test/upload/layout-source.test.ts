@@ -13,7 +13,7 @@ import { blobsOf, RegistrySession } from '../../src/registry/index.js';
 import { executePlan } from '../../src/upload/execute.js';
 import { OciLayoutSource, REF_NAME } from '../../src/upload/layout-source.js';
 import type { ResolvedImage } from '../../src/upload/model.js';
-import { planUpload } from '../../src/upload/plan.js';
+import { manifestBodies, planUpload } from '../../src/upload/plan.js';
 import { silentProgress } from '../../src/upload/progress.js';
 import { inspectDestinations } from '../../src/upload/resolve.js';
 import { limiter } from '../../src/util/concurrency.js';
@@ -200,13 +200,17 @@ test('copying from a layout into our registry: shared layers sent once, a damage
         root: m.raw,
         images: [{ raw: m.raw, blobs: blobsOf(m.manifest) }],
         isIndex: false,
-        blobs: src,
+        layout: l.dir,
       });
     }
     const run = async () => {
       const dest = await inspectDestinations(session, resolved, limiter(4));
       const plan = planUpload(resolved, dest);
-      return { plan, result: await executePlan(session, plan, limiter(2), silentProgress) };
+      const manifests = manifestBodies(resolved);
+      return {
+        plan,
+        result: await executePlan(plan, { session, manifests, limit: limiter(2), progress: silentProgress }),
+      };
     };
     const first = await run();
     const status = Object.fromEntries(first.result.images.map((i) => [i.target.split('/').pop(), i.status]));

@@ -5,6 +5,8 @@ import { type Digest, sha256Of } from '../../src/oci/digest.js';
 import { parseReference } from '../../src/oci/reference.js';
 import type { RawManifest } from '../../src/registry/index.js';
 import {
+  type BlobLocation,
+  describePlan,
   entriesFromText,
   planUpload,
   type ResolvedImage,
@@ -31,14 +33,15 @@ function image(src: string, dest: string, blobs: Descriptor[]): ResolvedImage {
 
 const base = blob('base', 1000);
 const osBase = blob('openstack-base', 500);
-const empty = { tags: new Map<string, Digest>(), blobs: new Set<string>() };
+const empty = { tags: new Map<string, Digest>(), blobs: [] };
+const key = (l: BlobLocation): string => `${l.host}/${l.repository}@${l.digest}`;
 
 test('shared blobs cross the wire once per destination; other repositories mount them', () => {
   const a = image('src.example/ns/a:1', 'dst:8787/ns/a:1', [base, osBase, blob('a', 10)]);
   const b = image('src.example/ns/b:1', 'dst:8787/ns/b:1', [base, osBase, blob('b', 20)]);
   const c = image('src.example/ns/c:1', 'other:5000/ns/c:1', [base]);
   const plan = planUpload([a, b, c], empty);
-  const copied = plan.copies.map((x) => `${x.destHost}/${x.destRepo}@${x.desc.size}`);
+  const copied = plan.copies.map((x) => `${x.to.host}/${x.to.repository}@${x.blob.size}`);
   assert.deepEqual(copied, [
     'dst:8787/ns/a@1000',
     'other:5000/ns/c@1000',
@@ -47,7 +50,9 @@ test('shared blobs cross the wire once per destination; other repositories mount
     'dst:8787/ns/a@10',
   ]);
   assert.deepEqual(
-    plan.mounts.map((m) => `${m.destRepo}<-${m.fromRepo}@${m.desc.size} after ${m.after !== undefined}`),
+    plan.mounts.map(
+      (m) => `${m.to.repository}<-${m.fromRepository}@${m.blob.size} after ${m.after !== undefined}`,
+    ),
     ['ns/b<-ns/a@1000 after true', 'ns/b<-ns/a@500 after true'],
   );
   assert.equal(plan.bytesToCopy, 1000 + 1000 + 500 + 20 + 10);
@@ -63,7 +68,10 @@ test('what the destination holds is skipped or mounted, and a current tag skips 
   const c = image('src.example/ns/c:1', 'dst:8787/ns/c:1', [base, osBase]);
   const dest = {
     tags: new Map<string, Digest>([['dst:8787/ns/a:1', a.root.digest]]),
-    blobs: new Set<string>([`dst:8787/ns/b@${base.digest}`, `dst:8787/zzz@${osBase.digest}`]),
+    blobs: [
+      { host: 'dst:8787', repository: 'ns/b', digest: base.digest },
+      { host: 'dst:8787', repository: 'zzz', digest: osBase.digest },
+    ],
   };
   const plan = planUpload([a, b, c], dest);
   assert.deepEqual(
@@ -71,24 +79,50 @@ test('what the destination holds is skipped or mounted, and a current tag skips 
     ['present', 'copy', 'copy'],
   );
   assert.deepEqual(
-    plan.copies.map((x) => x.desc.size),
+    plan.copies.map((x) => x.blob.size),
     [20],
   );
   // base: in ns/b already (existing), mounted into ns/c; openstack-base mounted from another repo.
-  assert.deepEqual(plan.existing, [`dst:8787/ns/b@${base.digest}`]);
-  assert.deepEqual(plan.mounts.map((m) => `${m.destRepo}<-${m.fromRepo}`).sort(), [
+  assert.deepEqual(plan.existing, [{ host: 'dst:8787', repository: 'ns/b', digest: base.digest }]);
+  assert.deepEqual(plan.mounts.map((m) => `${m.to.repository}<-${m.fromRepository}`).sort(), [
     'ns/c<-ns/b',
     'ns/c<-zzz',
   ]);
   // Nothing moves before its manifest's blobs are all accounted for.
   for (const p of plan.images.filter((x) => x.action === 'copy')) {
     const planned = new Set([
-      ...plan.copies.map((x) => x.key),
-      ...plan.mounts.map((m) => m.key),
-      ...plan.existing,
+      ...plan.copies.map((x) => key(x.to)),
+      ...plan.mounts.map((m) => key(m.to)),
+      ...plan.existing.map(key),
     ]);
-    for (const k of p.needs) assert.ok(planned.has(k), k);
+    for (const l of p.needs) assert.ok(planned.has(key(l)), key(l));
   }
+});
+
+test('the plan is plain data: it survives a JSON round trip unchanged and names its sources', () => {
+  const a = image('src.example/ns/a:1', 'dst:8787/ns/a:1', [base, blob('a', 10)]);
+  const b = image('src.example/ns/b:1', 'dst:8787/ns/b:1', [base, blob('b', 20)]);
+  const fromLayout = { ...image('localhost/ns/c:1', 'dst:8787/ns/c:1', [blob('c', 5)]), layout: '/tmp/l' };
+  const plan = planUpload([a, b, fromLayout], empty);
+  assert.deepEqual(JSON.parse(JSON.stringify(plan)), plan);
+  assert.deepEqual(plan.copies.find((c) => c.blob.size === 1000)?.from, {
+    kind: 'registry',
+    host: 'src.example',
+    repository: 'ns/a',
+  });
+  assert.deepEqual(plan.copies.find((c) => c.blob.size === 5)?.from, { kind: 'layout', dir: '/tmp/l' });
+  assert.deepEqual(plan.mounts[0]?.after, { host: 'dst:8787', repository: 'ns/a', digest: base.digest });
+  assert.deepEqual(plan.images[0]?.manifests, [
+    { reference: '1', digest: a.root.digest, mediaType: a.root.mediaType, size: a.root.bytes.length },
+  ]);
+  assert.equal(plan.images[1]?.name, 'src.example/ns/b:1 -> dst:8787/ns/b:1');
+  const lines = describePlan(plan);
+  assert.match(lines[0] ?? '', /^copy +src\.example\/ns\/a:1 -> dst:8787\/ns\/a:1: 2 blob\(s\) to copy/);
+  assert.match(lines[1] ?? '', /1 blob\(s\) to copy .*1 to mount/);
+  assert.match(
+    lines.at(-1) ?? '',
+    /^would copy 3 image\(s\), 0 already present; 0\.0 MB in 4 blob\(s\), 1 mount/,
+  );
 });
 
 test('an index pushes its children by digest before the tag', () => {

@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
+import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { uploadImages } from '../../src/upload/index.js';
+import { packageRoot } from '../../src/util/paths.js';
 import { type RunningRegistry, startDistribution } from '../support/distribution.js';
-import { run } from '../support/exec.js';
+import { run, runStatus } from '../support/exec.js';
 import { type FaultProxy, startFaultProxy } from '../support/fault-proxy.js';
 import { scratchDir } from '../support/tmp.js';
 import {
@@ -18,6 +20,7 @@ let proxy: FaultProxy;
 let set: FixtureSet;
 let file: string;
 const opts = { registriesConf: false, credentials: () => undefined };
+const overcloud = join(packageRoot(), 'bin', 'overcloud');
 
 before(async () => {
   [src, dst] = await Promise.all([startDistribution(), startDistribution()]);
@@ -29,6 +32,55 @@ before(async () => {
 after(async () => {
   await proxy.close();
   await Promise.all([src.stop(), dst.stop()]);
+});
+
+test('a dry run plans every copy as plain data and writes nothing; the CLI prints the same plan', async () => {
+  const dry = await uploadImages({ ...opts, configFiles: [file], dryRun: true });
+  assert.deepEqual(dry.unresolved, []);
+  const { plan } = dry;
+  assert.equal(plan.images.length, set.expected.size);
+  assert.ok(plan.images.every((p) => p.action === 'copy'));
+  // Per destination registry each unique blob is copied once; other repositories mount it.
+  assert.equal(plan.copies.length, set.blobs.size);
+  assert.equal(
+    plan.bytesToCopy,
+    [...set.blobs.values()].reduce((x, y) => x + y, 0),
+  );
+  assert.ok(plan.mounts.length > 0);
+  assert.ok(plan.copies.every((c) => c.from.kind === 'registry' && c.to.host === dst.host));
+  assert.deepEqual(JSON.parse(JSON.stringify(plan)), plan);
+  const res = await runStatus(overcloud, [
+    'container',
+    'image',
+    'upload',
+    '--config-file',
+    file,
+    '--dry-run',
+    '--json',
+  ]);
+  assert.equal(res.code, 0, res.stderr);
+  const printed = JSON.parse(res.stdout) as typeof dry;
+  assert.deepEqual(
+    printed.plan.copies.map((c) => c.to),
+    plan.copies.map((c) => c.to),
+  );
+  const human = await runStatus(overcloud, [
+    'container',
+    'image',
+    'upload',
+    '--config-file',
+    file,
+    '--dry-run',
+  ]);
+  assert.equal(human.code, 0, human.stderr);
+  assert.match(
+    human.stdout,
+    new RegExp(`^would copy ${set.expected.size} image\\(s\\), 0 already present`, 'm'),
+  );
+  // Nothing was written: the destination holds no repository yet.
+  const list = await runStatus(overcloud, ['container', 'image', 'list', dst.host, '--json']);
+  assert.equal(list.code, 0, list.stderr);
+  assert.deepEqual(JSON.parse(list.stdout), {});
 });
 
 test('upload copies every image with its digest, each blob fetched once; the re-run moves nothing', async () => {

@@ -49,9 +49,9 @@ export function registerPaunch(program: Command): void {
       if (flags.pull !== 'missing' && flags.pull !== 'always')
         throw new AppError('USAGE', '--pull must be missing or always');
       const { paunchPull } = await import('../../deploy/paunch.js');
-      const { spawnRunner } = await import('../../deploy/exec.js');
+      const { runProcess } = await import('../../process/index.js');
       finish(
-        await paunchPull({ nodeDir: flags.nodeDir, run: spawnRunner, out }, await readStdin(), {
+        await paunchPull({ nodeDir: flags.nodeDir, run: runProcess, out }, await readStdin(), {
           pull: flags.pull,
           insecureRegistries: new Set(flags.insecureRegistry),
         }),
@@ -65,8 +65,8 @@ export function registerPaunch(program: Command): void {
     .exitOverride()
     .action(async (flags: { nodeDir: string }) => {
       const { paunchConfig } = await import('../../deploy/paunch.js');
-      const { spawnRunner } = await import('../../deploy/exec.js');
-      finish(await paunchConfig({ nodeDir: flags.nodeDir, run: spawnRunner, out }));
+      const { runProcess } = await import('../../process/index.js');
+      finish(await paunchConfig({ nodeDir: flags.nodeDir, run: runProcess, out }));
     });
 
   paunch
@@ -81,9 +81,9 @@ export function registerPaunch(program: Command): void {
       if (!/^\d+$/.test(flags.healthTimeout))
         throw new AppError('USAGE', '--health-timeout must be a whole number of seconds');
       const { paunchApply } = await import('../../deploy/paunch.js');
-      const { spawnRunner } = await import('../../deploy/exec.js');
+      const { runProcess } = await import('../../process/index.js');
       finish(
-        await paunchApply({ nodeDir: flags.nodeDir, run: spawnRunner, out }, Number(flags.step), {
+        await paunchApply({ nodeDir: flags.nodeDir, run: runProcess, out }, Number(flags.step), {
           healthTimeoutMs: Number(flags.healthTimeout) * 1000,
         }),
       );

@@ -8,7 +8,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { type Command, Option } from 'commander';
 import { AppError } from '../../errors.js';
-import type { Decision } from '../../images/prepare.js';
+import type { Decision } from '../../prepare/prepare.js';
 import { prepareDeps } from './registry-access.js';
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
@@ -132,7 +132,7 @@ async function prepareAction(flags: PrepareFlags, image: Command): Promise<void>
   });
   // Loaded here, not at start-up: every other command would pay for the Heat model and zod.
   const [{ runPrepare }, { writeFileAtomic }] = await Promise.all([
-    import('../../images/prepare-run.js'),
+    import('../../prepare/prepare-run.js'),
     import('../../util/atomic.js'),
   ]);
   const result = await runPrepare(

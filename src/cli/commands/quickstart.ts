@@ -4,6 +4,7 @@
  * workflow on a lab of network namespaces (src/quickstart), or its removal; on this machine under
  * the lab's lock, or on another HOST over ssh (src/quickstart/remote).
  */
+import { homedir } from 'node:os';
 import type { Command } from 'commander';
 import { AppError } from '../../errors.js';
 import type { QuickstartConfig } from '../../lab/config.js';
@@ -20,6 +21,8 @@ interface QuickstartFlags {
   sshOption?: string[];
   remoteDir?: string;
   localDir?: string;
+  printConfig?: boolean;
+  nodes?: string;
 }
 
 type Out = (line: string) => void;
@@ -34,7 +37,7 @@ async function local(config: QuickstartConfig, flags: QuickstartFlags, out: Out,
     { loadTopology, runQuickstart, summaryLines, teardown },
     { writeFileAtomic },
   ] = await Promise.all([
-    import('../../lab/lab.js'),
+    import('../../lab/index.js'),
     import('../../quickstart/lock.js'),
     import('../../quickstart/run.js'),
     import('../../util/atomic.js'),
@@ -88,6 +91,14 @@ export function registerQuickstart(program: Command): void {
       `remote HOST: the quickstart's folder there (default $QUICKSTART_REMOTE_DIR or ${DEFAULT_REMOTE_DIR})`,
     )
     .option('--local-dir <dir>', 'remote HOST: where the results are copied (default ~/.quickstart/HOST/LAB)')
+    .option(
+      '-N, --nodes <file>',
+      "tripleo-quickstart's nodes file (config/nodes/*.yml) for a tripleo-quickstart config; the config's keys win",
+    )
+    .option(
+      '--print-config',
+      'print the effective configuration in our format (what a tripleo-quickstart file maps to) and exit',
+    )
     .exitOverride()
     .action(async (host: string | undefined, flags: QuickstartFlags) => {
       if (flags.purge && !flags.teardown) throw new AppError('USAGE', '--purge goes with --teardown');
@@ -95,14 +106,35 @@ export function registerQuickstart(program: Command): void {
       if (!remote && (flags.sshOption || flags.remoteDir || flags.localDir))
         throw new AppError('USAGE', '--ssh-option, --remote-dir and --local-dir go with a remote HOST');
       if (remote) parseHost(host as string); // bad HOST: a usage error before the config is read
-      const { loadConfig } = await import('../../lab/config.js');
-      const config = await loadConfig(flags.config);
+      if (remote && flags.nodes && !flags.printConfig)
+        throw new AppError('USAGE', '--nodes goes with this machine only (HOST gets the config file alone)', {
+          hint: 'copy overcloud_nodes from the nodes file into the config, or see --print-config',
+        });
+      const [{ loadConfig }, { checkDeployFiles, printedConfig }] = await Promise.all([
+        import('../../lab/config.js'),
+        import('../../lab/config-files.js'),
+      ]);
+      // The seed writes `--config=~/.quickstart/...`: no shell expands a ~ after `=`.
+      const home = (p: string): string => p.replace(/^~(?=\/|$)/, homedir());
+      const config = await loadConfig(
+        home(flags.config),
+        process.cwd(),
+        flags.nodes === undefined ? undefined : home(flags.nodes),
+      );
+      if (flags.printConfig) {
+        process.stdout.write(printedConfig(config, flags.nodes));
+        return;
+      }
       const out = (l: string): void => {
         (flags.json ? process.stderr : process.stdout).write(`${l}\n`);
       };
       const err = (l: string): void => {
         process.stderr.write(`${l}\n`);
       };
+      for (const w of config.warnings ?? []) err(`quickstart: warning: ${w}`);
+      // Before the lab exists (and before anything is shipped to HOST, which gets this build): a
+      // missing environment, such as the HA one, is an error now rather than at the prepare stage.
+      if (!flags.teardown) await checkDeployFiles(config);
       if (!remote) return local(config, flags, out, err);
       const remoteDir = flags.remoteDir ?? (process.env.QUICKSTART_REMOTE_DIR || DEFAULT_REMOTE_DIR);
       if (!remoteDir.startsWith('/'))

@@ -3,7 +3,7 @@
  * The registry access prepare needs (transport probe, labels, tags), from the registry client.
  * Loaded lazily: most prepare runs never talk to a registry, and the HTTP stack costs start-up time.
  */
-import type { PrepareDeps } from '../../images/prepare-run.js';
+import type { PrepareDeps } from '../../prepare/prepare-run.js';
 import type { RegistrySession } from '../../registry/session.js';
 
 export interface RegistryAccess extends PrepareDeps {

@@ -1,15 +1,22 @@
 /**
  * @module cli/commands/registry
- * `overcloud registry serve|gc`: the undercloud's local registry. Flags map to startRegistryServer
- * and collectGarbage options; everything else lives in src/server.
+ * `overcloud registry serve|gc|check`: the undercloud's local registry. Flags map to
+ * startRegistryServer, collectGarbage and checkStore options; everything else lives in src/server.
  */
 import type { Command } from 'commander';
 import { AppError } from '../../errors.js';
 import {
   DEFAULT_GRACE_MS,
+  DEFAULT_HEADERS_TIMEOUT_MS,
+  DEFAULT_IDLE_TIMEOUT_MS,
   DEFAULT_LISTEN,
+  DEFAULT_MAX_CONNECTIONS,
+  DEFAULT_MIN_BODY_RATE,
+  DEFAULT_REQUEST_TIMEOUT_MS,
   DEFAULT_ROOT,
   DEFAULT_UPLOAD_MAX_AGE_MS,
+  DEFAULT_UPLOAD_PURGE_AGE_MS,
+  DEFAULT_UPLOAD_PURGE_INTERVAL_MS,
 } from '../../server/defaults.js';
 
 interface ServeFlags {
@@ -23,6 +30,18 @@ interface ServeFlags {
   enableDelete?: boolean;
   quiet?: boolean;
   fsync?: boolean;
+  uploadPurgeAge: string;
+  uploadPurgeInterval: string;
+  headersTimeout: string;
+  requestTimeout: string;
+  idleTimeout: string;
+  minBodyRate: string;
+  maxConnections: string;
+}
+
+interface CheckFlags {
+  root: string;
+  verifyContent?: boolean;
 }
 
 interface GcFlags {
@@ -36,6 +55,23 @@ function minutes(value: string, flag: string): number {
   if (!/^\d+(\.\d+)?$/.test(value)) throw new AppError('USAGE', `${flag} must be a number of minutes`);
   return Number(value) * 60_000;
 }
+
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/** duration reads `168h`, `30m`, `45s`, `500ms`, or a bare number in `unit`; returns milliseconds. */
+export function duration(value: string, flag: string, unit: 's' | 'h'): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(value.trim());
+  if (!m) throw new AppError('USAGE', `${flag} must be a duration such as 30s, 10m or 24h (got "${value}")`);
+  return Math.round(Number(m[1]) * UNIT_MS[m[2] ?? unit]!);
+}
+
+function count(value: string, flag: string): number {
+  if (!/^\d+$/.test(value)) throw new AppError('USAGE', `${flag} must be a whole number (got "${value}")`);
+  return Number(value);
+}
+
+const showDuration = (ms: number): string =>
+  ms % 3_600_000 === 0 ? `${ms / 3_600_000}h` : ms % 60_000 === 0 ? `${ms / 60_000}m` : `${ms / 1000}s`;
 
 /** serve runs the registry in the foreground until SIGTERM or SIGINT, then drains and exits 0. */
 async function serve(flags: ServeFlags): Promise<void> {
@@ -53,6 +89,13 @@ async function serve(flags: ServeFlags): Promise<void> {
     enableDelete: flags.enableDelete,
     fsync: flags.fsync,
     announce: true,
+    uploadPurgeAgeMs: duration(flags.uploadPurgeAge, '--upload-purge-age', 'h'),
+    uploadPurgeIntervalMs: duration(flags.uploadPurgeInterval, '--upload-purge-interval', 'h'),
+    headersTimeoutMs: duration(flags.headersTimeout, '--headers-timeout', 's'),
+    requestTimeoutMs: duration(flags.requestTimeout, '--request-timeout', 's'),
+    idleTimeoutMs: duration(flags.idleTimeout, '--idle-timeout', 's'),
+    minBodyRate: count(flags.minBodyRate, '--min-body-rate'),
+    maxConnections: count(flags.maxConnections, '--max-connections'),
     log: flags.quiet ? undefined : (line) => process.stdout.write(`${line}\n`),
   });
   process.stderr.write(`overcloud registry: serving ${flags.root} on ${flags.listen} (${server.url})\n`);
@@ -83,6 +126,20 @@ async function gc(flags: GcFlags): Promise<void> {
   );
 }
 
+/** check verifies the store's consistency; problems exit 1, each on its own line. */
+async function check(flags: CheckFlags): Promise<void> {
+  const { checkStore } = await import('../../server/index.js');
+  const report = await checkStore(flags.root, { verifyContent: flags.verifyContent });
+  for (const p of report.problems) process.stdout.write(`problem: ${p}\n`);
+  process.stdout.write(
+    `${report.repositories} repositories, ${report.manifests} manifests, ${report.tags} tags, ` +
+      `${report.blobs} blobs: ${report.problems.length === 0 ? 'consistent' : `${report.problems.length} problems`}\n`,
+  );
+  if (report.problems.length > 0) {
+    throw new AppError('LAYOUT_INVALID', `the store at ${flags.root} has ${report.problems.length} problems`);
+  }
+}
+
 /** registerRegistry adds the `registry` subcommands. */
 export function registerRegistry(registry: Command): void {
   registry
@@ -97,7 +154,45 @@ export function registerRegistry(registry: Command): void {
     .option('--read-only', 'refuse every push and delete')
     .option('--enable-delete', 'allow DELETE of manifests, tags and blobs')
     .option('-q, --quiet', 'do not write the access log to stdout')
-    .option('--fsync', 'fsync each blob before it becomes visible (survives power loss; slower pushes)')
+    .option(
+      '--fsync',
+      'fsync each blob before it becomes visible, and folders after renames (survives power loss; slower pushes)',
+    )
+    .option(
+      '--upload-purge-age <duration>',
+      'purge upload sessions started longer ago than this (as distribution: 168h)',
+      showDuration(DEFAULT_UPLOAD_PURGE_AGE_MS),
+    )
+    .option(
+      '--upload-purge-interval <duration>',
+      'how often to purge old upload sessions; 0 disables',
+      showDuration(DEFAULT_UPLOAD_PURGE_INTERVAL_MS),
+    )
+    .option(
+      '--headers-timeout <duration>',
+      'close a connection whose request headers take longer',
+      showDuration(DEFAULT_HEADERS_TIMEOUT_MS),
+    )
+    .option(
+      '--request-timeout <duration>',
+      'close a connection whose whole request (with body) takes longer; 0: no limit',
+      showDuration(DEFAULT_REQUEST_TIMEOUT_MS),
+    )
+    .option(
+      '--idle-timeout <duration>',
+      'close a connection silent for this long',
+      showDuration(DEFAULT_IDLE_TIMEOUT_MS),
+    )
+    .option(
+      '--min-body-rate <bytes/s>',
+      'cut a request body slower than this, averaged over 30 s; 0 disables',
+      String(DEFAULT_MIN_BODY_RATE),
+    )
+    .option(
+      '--max-connections <n>',
+      'refuse connections beyond this many open at once',
+      String(DEFAULT_MAX_CONNECTIONS),
+    )
     .exitOverride()
     .action((flags: ServeFlags) => serve(flags));
   registry
@@ -117,4 +212,11 @@ export function registerRegistry(registry: Command): void {
     )
     .exitOverride()
     .action((flags: GcFlags) => gc(flags));
+  registry
+    .command('check')
+    .description("check the store's consistency (tags, manifests, links, referrers, uploads, no symlinks)")
+    .option('--root <dir>', 'data folder', DEFAULT_ROOT)
+    .option('--verify-content', 'also hash every blob and compare with its digest (reads the whole store)')
+    .exitOverride()
+    .action((flags: CheckFlags) => check(flags));
 }

@@ -64,7 +64,11 @@ export function registerUpload(image: Command): void {
         parseParallel,
       )
       .option('--platform <os/arch>', 'copy only this platform of multi-platform images')
-      .option('--json', 'print a JSON summary on stdout instead of progress')
+      .option('--json', 'print a JSON summary on stdout instead of progress (with --dry-run: the plan)')
+      .option(
+        '--dry-run',
+        'ask the sources and destinations, print what would be copied, mounted and skipped; write nothing',
+      )
       .option(
         '--no-direct-store',
         'push over HTTP even to a registry that runs on this machine (by default its store is written in place)',
@@ -76,24 +80,45 @@ export function registerUpload(image: Command): void {
         parallel?: number;
         platform?: string;
         json?: boolean;
+        dryRun?: boolean;
         directStore: boolean;
       },
     ) => {
       const { parsePlatform } = await registry();
-      const { uploadImages, silentProgress, lineProgress } = await import('../../upload/index.js');
+      const { describePlan, uploadImages, silentProgress, lineProgress } = await import(
+        '../../upload/index.js'
+      );
+      const common = {
+        ...sessionOptions(o),
+        configFiles: o.configFile,
+        parallel: o.parallel,
+        platforms: o.platform ? [parsePlatform(o.platform)] : [],
+        directStore: o.directStore,
+      };
+      if (o.dryRun) {
+        const dry = await uploadImages({ ...common, dryRun: true });
+        if (o.json) process.stdout.write(`${JSON.stringify(dry, null, 2)}\n`);
+        else {
+          for (const l of describePlan(dry.plan)) process.stdout.write(`${l}\n`);
+          for (const [host, root] of Object.entries(dry.direct_stores))
+            process.stdout.write(
+              `${host} runs on this machine: its store ${root} would be written in place\n`,
+            );
+          for (const f of dry.unresolved) process.stdout.write(`CANNOT ${f.image}: ${f.reason}\n`);
+        }
+        if (dry.unresolved.length > 0) {
+          throw new AppError('UPLOAD_FAILED', `${dry.unresolved.length} image(s) cannot be resolved`, {
+            detail: dry.unresolved,
+          });
+        }
+        return;
+      }
       const progress = o.json
         ? silentProgress
         : process.stderr.isTTY
           ? (await import('../../upload/progress-bars.js')).barProgress()
           : lineProgress();
-      const summary = await uploadImages({
-        ...sessionOptions(o),
-        configFiles: o.configFile,
-        parallel: o.parallel,
-        platforms: o.platform ? [parsePlatform(o.platform)] : [],
-        progress,
-        directStore: o.directStore,
-      });
+      const summary = await uploadImages({ ...common, progress });
       if (o.json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
       else {
         process.stdout.write(

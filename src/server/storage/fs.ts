@@ -13,12 +13,17 @@
  * Repository path components start with [a-z0-9], so the `_` directories never clash with a nested
  * repository. Every path is built from values validated in names.ts; nothing else reaches here.
  * Writers rename complete files into place, so readers never see half a blob, tag or link.
+ *
+ * Nothing inside the store is followed through a symlink (./safe-fs.ts): files are opened with
+ * O_NOFOLLOW, and the folders on the way are checked to resolve to where they should. With auth
+ * on, the store is its owner's only (folders 0700, files 0600).
  */
-import { mkdir, readdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { readdir, rename, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Descriptor } from '../../oci/descriptor.js';
-import { type Digest, digestAlgorithm, digestHex } from '../../oci/digest.js';
-import { writeFileAtomic } from '../../util/atomic.js';
+import { type Digest, digestAlgorithm, digestHex, isDigest } from '../../oci/digest.js';
+import { BodyCache } from './body-cache.js';
+import { SafeFs, type StoreModes } from './safe-fs.js';
 
 /** A stored manifest: the exact bytes a client pushed and the media type it was pushed with. */
 export interface StoredManifest {
@@ -27,7 +32,9 @@ export interface StoredManifest {
   body: Buffer;
 }
 
-const isMissing = (e: unknown): boolean => (e as NodeJS.ErrnoException).code === 'ENOENT';
+/** A missing file, or one that is not what it should be (a symlink, a folder): both read as absent. */
+const isMissing = (e: unknown): boolean =>
+  ['ENOENT', 'ELOOP', 'ENOTDIR', 'EISDIR', 'ESYMLINK'].includes((e as NodeJS.ErrnoException).code ?? '');
 const digestDir = (d: Digest): string => join(digestAlgorithm(d), digestHex(d));
 
 /** FsStore is the content-addressed store; see the module comment for the layout. */
@@ -36,19 +43,28 @@ export class FsStore {
   readonly reposDir: string;
   readonly uploadsDir: string;
   /** Manifests are immutable by digest, so the bodies of recently served ones stay in memory. */
-  private readonly manifestCache = new Map<string, Buffer>();
-  private manifestCacheBytes = 0;
+  private readonly manifestCache = new BodyCache(64 * 1024 * 1024);
 
-  constructor(readonly root: string) {
+  /** File operations that refuse symlinks, with the store's modes and fsync setting. */
+  readonly fs: SafeFs;
+
+  constructor(
+    readonly root: string,
+    opts: Partial<StoreModes> = {},
+  ) {
     this.blobsDir = join(root, 'blobs');
     this.reposDir = join(root, 'repositories');
     this.uploadsDir = join(root, 'uploads');
+    this.fs = new SafeFs(root, opts);
   }
 
-  /** open creates the top-level folders. */
-  static async open(root: string): Promise<FsStore> {
-    const store = new FsStore(root);
-    for (const d of [store.blobsDir, store.reposDir, store.uploadsDir]) await mkdir(d, { recursive: true });
+  /**
+   * open creates the top-level folders and sets their modes (0700 with `private`, else 0755), so
+   * an existing store follows the auth setting too.
+   */
+  static async open(root: string, opts: Partial<StoreModes> = {}): Promise<FsStore> {
+    const store = new FsStore(root, opts);
+    await store.fs.prepareRoot([store.blobsDir, store.reposDir, store.uploadsDir]);
     return store;
   }
 
@@ -80,7 +96,7 @@ export class FsStore {
   /** blobSize stats a blob in the shared store, whatever repository links it. */
   async blobSize(d: Digest): Promise<number | undefined> {
     try {
-      return (await stat(this.blobPath(d))).size;
+      return (await this.fs.fileStat(this.blobPath(d))).size;
     } catch (e) {
       if (isMissing(e)) return undefined;
       throw e;
@@ -90,7 +106,7 @@ export class FsStore {
   /** linkedBlobSize is the size of a blob this repository may serve, or undefined. */
   async linkedBlobSize(name: string, d: Digest): Promise<number | undefined> {
     try {
-      await stat(this.blobLink(name, d));
+      await this.fs.fileStat(this.blobLink(name, d));
     } catch (e) {
       if (isMissing(e)) return undefined;
       throw e;
@@ -100,15 +116,13 @@ export class FsStore {
 
   /** linkBlob lets a repository serve a stored blob (after an upload or a mount). */
   async linkBlob(name: string, d: Digest): Promise<void> {
-    const path = this.blobLink(name, d);
-    await mkdir(join(path, '..'), { recursive: true });
-    await writeFile(path, '');
+    await this.fs.writeEmpty(this.blobLink(name, d));
   }
 
   /** unlinkBlob removes a repository's link; the content stays for other repositories (gc reclaims it). */
   async unlinkBlob(name: string, d: Digest): Promise<boolean> {
     try {
-      await rm(this.blobLink(name, d));
+      await this.fs.removeFile(this.blobLink(name, d));
       return true;
     } catch (e) {
       if (isMissing(e)) return false;
@@ -121,50 +135,68 @@ export class FsStore {
    * blob a pusher has just checked for (HEAD) or mounted survives until its manifest arrives.
    */
   async touchBlob(d: Digest): Promise<void> {
-    const now = new Date();
-    await utimes(this.blobPath(d), now, now).catch(() => {});
+    await this.fs.touch(this.blobPath(d)).catch(() => {});
   }
 
-  /** commitBlob moves a verified file into the store; when the content is already there it just goes. */
+  /**
+   * commitBlob moves a verified file into the store; when the content is already there it just goes.
+   * The blob's mtime becomes the commit time (not the last write, which may be an old PATCH), so gc's
+   * grace period counts from the moment the blob became visible; with fsync the folder entry is
+   * made durable too.
+   */
   async commitBlob(verifiedFile: string, d: Digest): Promise<void> {
     const dest = this.blobPath(d);
-    await mkdir(join(dest, '..'), { recursive: true });
+    await this.fs.mkdirs(join(dest, '..'));
+    const now = new Date();
+    await utimes(verifiedFile, now, now);
     // rename is atomic and replaces identical content when two uploads of one blob race.
     await rename(verifiedFile, dest);
+    await this.fs.syncDir(join(dest, '..'));
   }
 
-  /** putManifest stores a manifest's bytes, its revision link, and optionally a tag and a referrer entry. */
+  /**
+   * putManifest stores a manifest's bytes, its revision link, and optionally a tag and a referrer
+   * entry. Everything is rendered before the first write, and the revision (what makes the manifest
+   * exist) is written after its referrer entry and before its tag: a failure part way leaves
+   * nothing that is served, and what it did write is taken back.
+   */
   async putManifest(
     name: string,
     m: StoredManifest,
     opts: { tag?: string; subject?: Digest; referrer?: Descriptor },
   ): Promise<void> {
+    const referrer =
+      opts.subject !== undefined && opts.referrer !== undefined
+        ? {
+            path: join(this.referrersDir(name, opts.subject), referrerFile(m.digest)),
+            text: JSON.stringify(opts.referrer),
+          }
+        : undefined;
+    const rev = this.revisionLink(name, m.digest);
+    const hadRevision = (await this.manifestMediaType(name, m.digest)) !== undefined;
     if ((await this.blobSize(m.digest)) === undefined) {
-      const dest = this.blobPath(m.digest);
-      await mkdir(join(dest, '..'), { recursive: true });
-      await writeFileAtomic(dest, m.body);
+      await this.fs.writeAtomic(this.blobPath(m.digest), m.body);
     } else {
       await this.touchBlob(m.digest);
     }
-    const rev = this.revisionLink(name, m.digest);
-    await mkdir(join(rev, '..'), { recursive: true });
-    await writeFileAtomic(rev, m.mediaType);
-    if (opts.subject !== undefined && opts.referrer !== undefined) {
-      const dir = this.referrersDir(name, opts.subject);
-      await mkdir(dir, { recursive: true });
-      await writeFileAtomic(join(dir, referrerFile(m.digest)), JSON.stringify(opts.referrer));
-    }
-    if (opts.tag !== undefined) {
-      const tagPath = this.tagFile(name, opts.tag);
-      await mkdir(join(tagPath, '..'), { recursive: true });
-      await writeFileAtomic(tagPath, m.digest);
+    try {
+      if (referrer !== undefined) await this.fs.writeAtomic(referrer.path, referrer.text);
+      await this.fs.writeAtomic(rev, m.mediaType);
+      if (opts.tag !== undefined) await this.fs.writeAtomic(this.tagFile(name, opts.tag), m.digest);
+    } catch (e) {
+      if (!hadRevision) {
+        await this.fs.removeFile(rev).catch(() => {});
+        if (referrer !== undefined) await this.fs.removeFile(referrer.path).catch(() => {});
+      }
+      throw e;
     }
   }
 
   /** resolveTag returns the digest a tag points at. */
   async resolveTag(name: string, tag: string): Promise<Digest | undefined> {
     try {
-      return (await readFile(this.tagFile(name, tag), 'utf8')) as Digest;
+      const text = (await this.fs.readFile(this.tagFile(name, tag))).toString('utf8');
+      return isDigest(text) ? text : undefined;
     } catch (e) {
       if (isMissing(e)) return undefined;
       throw e;
@@ -174,7 +206,7 @@ export class FsStore {
   /** manifestMediaType reads the revision link: present only if this repository holds the manifest. */
   async manifestMediaType(name: string, d: Digest): Promise<string | undefined> {
     try {
-      return await readFile(this.revisionLink(name, d), 'utf8');
+      return (await this.fs.readFile(this.revisionLink(name, d))).toString('utf8');
     } catch (e) {
       if (isMissing(e)) return undefined;
       throw e;
@@ -188,41 +220,30 @@ export class FsStore {
     let body = this.manifestCache.get(d);
     if (body === undefined) {
       try {
-        body = await readFile(this.blobPath(d));
+        body = await this.fs.readFile(this.blobPath(d));
       } catch (e) {
         if (isMissing(e)) return undefined;
         throw e;
       }
-      this.remember(d, body);
+      this.manifestCache.set(d, body);
     }
     return { digest: d, mediaType, body };
-  }
-
-  private remember(d: Digest, body: Buffer): void {
-    const LIMIT = 64 * 1024 * 1024;
-    this.manifestCache.set(d, body);
-    this.manifestCacheBytes += body.length;
-    // Drop oldest entries first (a Map iterates in insertion order).
-    for (const [k, v] of this.manifestCache) {
-      if (this.manifestCacheBytes <= LIMIT) break;
-      this.manifestCache.delete(k);
-      this.manifestCacheBytes -= v.length;
-    }
   }
 
   /** deleteManifest removes a revision, every tag pointing at it, and its referrer entry. */
   async deleteManifest(name: string, d: Digest, subject: Digest | undefined): Promise<boolean> {
     try {
-      await rm(this.revisionLink(name, d));
+      await this.fs.removeFile(this.revisionLink(name, d));
     } catch (e) {
       if (isMissing(e)) return false;
       throw e;
     }
     for (const tag of (await this.listTags(name)) ?? []) {
-      if ((await this.resolveTag(name, tag)) === d) await rm(this.tagFile(name, tag), { force: true });
+      if ((await this.resolveTag(name, tag)) === d)
+        await this.fs.removeFile(this.tagFile(name, tag)).catch(() => {});
     }
     if (subject !== undefined) {
-      await rm(join(this.referrersDir(name, subject), referrerFile(d)), { force: true });
+      await this.fs.removeFile(join(this.referrersDir(name, subject), referrerFile(d))).catch(() => {});
     }
     return true;
   }
@@ -230,7 +251,7 @@ export class FsStore {
   /** deleteTag removes one tag; the manifest stays reachable by digest. */
   async deleteTag(name: string, tag: string): Promise<boolean> {
     try {
-      await rm(this.tagFile(name, tag));
+      await this.fs.removeFile(this.tagFile(name, tag));
       return true;
     } catch (e) {
       if (isMissing(e)) return false;
@@ -262,16 +283,25 @@ export class FsStore {
     return out.sort();
   }
 
-  /** listReferrers reads the referrer descriptors recorded for a subject. */
+  /**
+   * listReferrers reads the referrer descriptors recorded for a subject. An entry that does not
+   * parse, or whose manifest is not (or no longer) in the repository, is left out: one bad entry
+   * never breaks the listing.
+   */
   async listReferrers(name: string, subject: Digest): Promise<Descriptor[]> {
     const dir = this.referrersDir(name, subject);
     const out: Descriptor[] = [];
     for (const f of (await readdirOrEmpty(dir)).filter(isNotTemp).sort()) {
+      let d: Descriptor;
       try {
-        out.push(JSON.parse(await readFile(join(dir, f), 'utf8')) as Descriptor);
+        d = JSON.parse((await this.fs.readFile(join(dir, f))).toString('utf8')) as Descriptor;
       } catch (e) {
-        if (!isMissing(e)) throw e;
+        if (isMissing(e) || e instanceof SyntaxError) continue;
+        throw e;
       }
+      if (typeof d?.digest !== 'string' || !isDigest(d.digest)) continue;
+      if ((await this.manifestMediaType(name, d.digest)) === undefined) continue;
+      out.push(d);
     }
     return out;
   }

@@ -8,8 +8,7 @@
  * https://github.com/opencontainers/distribution-spec/blob/main/spec.md#pushing-blobs
  */
 import { createHash, type Hash, randomUUID } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, open, readFile, rm, stat, truncate, writeFile } from 'node:fs/promises';
+import { readdir, rm, truncate } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Transform, type TransformCallback, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -70,12 +69,16 @@ export class UploadStore {
     return join(this.store.uploadsDir, id);
   }
 
+  /** How many sessions this process holds state for (the purge frees them). */
+  get liveCount(): number {
+    return this.live.size;
+  }
+
   /** create starts an empty session for a repository. */
   async create(name: string): Promise<UploadSession> {
     const id = randomUUID();
-    await mkdir(this.dir(id));
-    await writeFile(join(this.dir(id), 'data'), '');
-    await writeFile(
+    await this.store.fs.createFile(join(this.dir(id), 'data'));
+    await this.store.fs.createFile(
       join(this.dir(id), 'info.json'),
       JSON.stringify({ name, started: new Date().toISOString() }),
     );
@@ -83,13 +86,59 @@ export class UploadStore {
     return { id, name, offset: 0 };
   }
 
+  /**
+   * purge removes sessions started more than `maxAgeMs` ago (as distribution's upload purging
+   * does), with their memory; a session a request is writing to right now is left for the next run.
+   * Returns how many went.
+   */
+  async purge(maxAgeMs: number, now = Date.now()): Promise<number> {
+    let purged = 0;
+    let ids: string[];
+    try {
+      ids = await readdir(this.store.uploadsDir);
+    } catch {
+      return 0;
+    }
+    for (const id of ids) {
+      if (this.live.get(id)?.busy) continue;
+      const started = await this.startedAt(id);
+      if (started !== undefined && now - started < maxAgeMs) continue;
+      this.live.delete(id);
+      await rm(this.dir(id), { recursive: true, force: true });
+      purged++;
+    }
+    // State of sessions whose folder is gone (removed by gc, or by hand).
+    const present = new Set(ids);
+    for (const id of this.live.keys()) if (!present.has(id)) this.live.delete(id);
+    return purged;
+  }
+
+  /** startedAt reads a session's start time; undefined (purge it) when its info is unreadable. */
+  private async startedAt(id: string): Promise<number | undefined> {
+    if (!isUploadId(id)) {
+      // Direct-store temp files and strays: their mtime is their age.
+      return (await this.store.fs.fileStat(this.dir(id)).catch(() => undefined))?.mtimeMs;
+    }
+    try {
+      const info = JSON.parse((await this.store.fs.readFile(join(this.dir(id), 'info.json'))).toString()) as {
+        started?: string;
+      };
+      const t = Date.parse(String(info.started));
+      return Number.isNaN(t) ? undefined : t;
+    } catch {
+      return undefined;
+    }
+  }
+
   /** get finds a session of this repository; an unknown id, or another repository's, is undefined. */
   async get(name: string, id: string): Promise<UploadSession | undefined> {
     if (!isUploadId(id)) return undefined;
     try {
-      const info = JSON.parse(await readFile(join(this.dir(id), 'info.json'), 'utf8')) as { name?: string };
+      const info = JSON.parse((await this.store.fs.readFile(join(this.dir(id), 'info.json'))).toString()) as {
+        name?: string;
+      };
       if (info.name !== name) return undefined;
-      const { size } = await stat(join(this.dir(id), 'data'));
+      const { size } = await this.store.fs.fileStat(join(this.dir(id), 'data'));
       return { id, name, offset: size };
     } catch {
       return undefined;
@@ -131,7 +180,8 @@ export class UploadStore {
     const before = hashing ? state!.hash!.copy() : undefined;
     const counter = new HashingCounter(hashing ? state!.hash : undefined, this.maxBlobSize - s.offset);
     const path = join(this.dir(s.id), 'data');
-    const sink = createWriteStream(path, { flags: 'r+', start: s.offset, highWaterMark: 1 << 20 });
+    const fh = await this.store.fs.openWrite(path);
+    const sink = fh.createWriteStream({ start: s.offset, highWaterMark: 1 << 20 });
     try {
       if (verify) await pipeline(body, counter, new DigestVerifier(whole.digest, whole.size), sink);
       else await pipeline(body, counter, sink);
@@ -161,7 +211,7 @@ export class UploadStore {
       // Flush to disk before the rename makes the blob visible, so a power loss cannot expose a hole.
       // Off by default, as in distribution: it costs about two thirds of push throughput, and a
       // killed process (as opposed to a lost machine) loses nothing the kernel already has.
-      const fh = await open(path, 'r');
+      const fh = await this.store.fs.openRead(path);
       try {
         await fh.sync();
       } finally {
@@ -182,7 +232,8 @@ export class UploadStore {
         });
       }
     } else {
-      await pipeline(createReadStream(path), new DigestVerifier(digest, s.offset), discard());
+      const fh = await this.store.fs.openRead(path);
+      await pipeline(fh.createReadStream(), new DigestVerifier(digest, s.offset), discard());
     }
     await this.store.commitBlob(path, digest);
     await this.cancel(s);
