@@ -4,6 +4,7 @@
  * of its last deploy, and what runs on its nodes (connections are the process layer's).
  */
 
+export type { InventoryNode } from './inventory.js';
 export { type KnownStack, registerStack, resolveStack, unregisterStack } from './known-stacks.js';
 export { type ContainerRow, containerLogs, listContainers } from './ops.js';
 export type { DeployPlan } from './plan.js';
@@ -11,6 +12,7 @@ export {
   type DeployRecord,
   loadRecord,
   loadRemoved,
+  passwordsFile,
   type RemovedNode,
   saveRecord,
   saveRemoved,

@@ -64,6 +64,18 @@ async function loadTemplates(
   }
   const templates = new Map<string, ServiceTemplate>();
   for (const p of [...paths].sort()) templates.set(p, await loadServiceTemplate(p));
+  // A kernel_fallback may run in a service's place: its definition (and passwords) are loaded too.
+  for (const t of [...templates.values()]) {
+    const mapping = t.kernelFallback === undefined ? undefined : env.resourceRegistry[t.kernelFallback];
+    if (
+      mapping &&
+      mapping !== HEAT_NONE &&
+      !isHostTemplate(mapping) &&
+      existsSync(mapping) &&
+      !templates.has(mapping)
+    )
+      templates.set(mapping, await loadServiceTemplate(mapping));
+  }
   return templates;
 }
 

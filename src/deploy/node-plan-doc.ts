@@ -117,5 +117,7 @@ export function parseNodePlanDoc(text: string, source: string): NodePlan {
     kolla: d.kolla_config,
     steps,
     images: d.images,
+    // Decided before the plan was written: the node runs what the plan lists.
+    leftOut: {},
   };
 }

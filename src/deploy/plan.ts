@@ -12,6 +12,7 @@ import { type Role, roleServices } from '../heat/roles.js';
 import { isHostTemplate } from '../heat/services.js';
 import type { InventoryNode } from './inventory.js';
 import { type KollaConfig, type NodeFacts, type RenderedFile, renderService } from './render.js';
+import type { LeftOut } from './requirements.js';
 import { type ContainerSpec, canonicalJson } from './spec.js';
 import type { ServiceTemplate } from './template.js';
 
@@ -28,6 +29,8 @@ export interface PlanInput {
   /** Services the shipped environments/docker.yaml containerizes (for the "include it" hint). */
   containerizable: ReadonlySet<string>;
   passwords: Record<string, string>;
+  /** Services left out per node because its kernel lacks what they need (./requirements.ts). */
+  leftOut?: LeftOut;
 }
 
 export interface PlannedContainer {
@@ -63,6 +66,8 @@ export interface NodePlan {
   /** step -> containers in apply order (start_order, then name). */
   steps: Map<number, PlannedContainer[]>;
   images: string[];
+  /** Services of the node's role left out here, and why (a kernel feature it lacks). */
+  leftOut: Record<string, string>;
 }
 
 export interface DeployPlan {
@@ -133,14 +138,40 @@ export function planDeploy(input: PlanInput): DeployPlan {
   const nodes = [...input.nodes].sort((a, b) => a.name.localeCompare(b.name));
   const roleNodeAddresses: Record<string, string[]> = {};
   for (const n of nodes) roleNodeAddresses[n.role] = [...(roleNodeAddresses[n.role] ?? []), n.address];
+  const left = input.leftOut ?? {};
+  // A left-out service is dropped on that node, or replaced by its kernel_fallback (the Linux bridge
+  // agent for the Open vSwitch one), which must be mapped to a definition too.
+  const servicesOf = (n: InventoryNode): string[] => {
+    const out: string[] = [];
+    for (const s of byRole.get(n.role) ?? []) {
+      const instead = left[n.name]?.[s] === undefined ? s : fallbackOf(input, s);
+      if (instead !== undefined && !out.includes(instead)) out.push(instead);
+    }
+    return out;
+  };
   const bootstrapNodes: Record<string, string> = {};
   for (const n of nodes)
-    for (const s of byRole.get(n.role) ?? []) if (bootstrapNodes[s] === undefined) bootstrapNodes[s] = n.name;
+    for (const s of servicesOf(n)) if (bootstrapNodes[s] === undefined) bootstrapNodes[s] = n.name;
 
-  const nodePlans = nodes.map((node) =>
-    planNode(node, byRole.get(node.role) ?? [], input, roleNodeAddresses, bootstrapNodes),
-  );
+  const nodePlans = nodes.map((node) => ({
+    ...planNode(node, servicesOf(node), input, roleNodeAddresses, bootstrapNodes),
+    leftOut: { ...(left[node.name] ?? {}) },
+  }));
   return { nodes: nodePlans, hostServices, bootstrapNodes };
+}
+
+/** fallbackOf is the mapped kernel_fallback service of a service, if it has one. */
+function fallbackOf(input: PlanInput, service: string): string | undefined {
+  const fallback = input.templates.get(input.env.resourceRegistry[service] as string)?.kernelFallback;
+  if (fallback === undefined) return undefined;
+  const mapping = input.env.resourceRegistry[fallback];
+  if (mapping === undefined || !input.templates.has(mapping))
+    throw new AppError(
+      'SERVICE_UNMAPPED',
+      `${service} falls back to ${fallback} on nodes without its kernel feature, but ${fallback} maps to no loaded container definition`,
+      { hint: `map ${fallback} in an environment file (environments/docker.yaml does)` },
+    );
+  return fallback;
 }
 
 function planNode(
@@ -149,7 +180,7 @@ function planNode(
   input: PlanInput,
   roleNodeAddresses: Record<string, string[]>,
   bootstrapNodes: Record<string, string>,
-): NodePlan {
+): Omit<NodePlan, 'leftOut'> {
   const volumes = new Map<string, Map<string, RenderedFile & { from: string }>>();
   const kolla = new Map<string, { config: KollaConfig; from: string }>();
   const dirs = new Set<string>();

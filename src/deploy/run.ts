@@ -7,7 +7,7 @@
 import { join } from 'node:path';
 import { AppError } from '../errors.js';
 import type { Runner } from '../process/index.js';
-import { connectAll } from '../process/index.js';
+import { connectAll, type NodeConnection } from '../process/index.js';
 import { overcloudBin } from '../util/paths.js';
 import { reportFromRun, runPlaybook, writeConfigDownload } from './ansible.js';
 import { type ApplyReport, applyPlan } from './apply.js';
@@ -19,6 +19,7 @@ import { type DeployPlan, planDeploy } from './plan.js';
 import { needsWaiting, planReadiness, type ReadinessPlan, waitReady } from './readiness.js';
 import { loadRemoved, passwordsFile, saveRecord, stateDir } from './record.js';
 import { changeCount } from './report-doc.js';
+import { describeLeftOut, fallbacksOf, type LeftOut, probeNodes, requirementProbes } from './requirements.js';
 
 const DEFAULT_READY_TIMEOUT_MS = 300_000;
 
@@ -70,6 +71,32 @@ export function insecureRegistries(parameterDefaults: Record<string, unknown>): 
   return new Set(list.map((s) => s.trim()).filter(Boolean));
 }
 
+const connect = (inventory: Inventory, run: Runner): Promise<NodeConnection[]> =>
+  connectAll(inventory.nodes, inventory.ssh, run);
+
+async function closeAll(conns: NodeConnection[] | undefined): Promise<void> {
+  await Promise.all((conns ?? []).map((c) => c.close()));
+}
+
+/**
+ * askKernels runs the kernel checks of the services each node would run, only when some service
+ * has checks (no connection otherwise); the connections it opened are handed on for the deploy.
+ */
+async function askKernels(
+  loaded: Awaited<ReturnType<typeof loadDeployInput>>,
+  run: Runner,
+): Promise<{ leftOut: LeftOut; conns: NodeConnection[] | undefined }> {
+  const probes = requirementProbes(loaded.input);
+  if (probes.size === 0) return { leftOut: {}, conns: undefined };
+  const conns = await connect(loaded.inventory, run);
+  try {
+    return { leftOut: await probeNodes(probes, conns), conns };
+  } catch (e) {
+    await closeAll(conns);
+    throw e;
+  }
+}
+
 /** runDeploy deploys (or dry-runs) a stack and says what changed. */
 export async function runDeploy(opts: DeployOptions, run: Runner): Promise<DeployResult> {
   const started = Date.now();
@@ -86,7 +113,15 @@ export async function runDeploy(opts: DeployOptions, run: Runner): Promise<Deplo
   });
   const warn = opts.warn ?? ((m: string) => opts.out(`[warning] ${m}`));
   for (const warning of loaded.input.env.warnings) warn(warning);
-  const plan = planDeploy(loaded.input);
+  const { leftOut, conns } = await askKernels(loaded, run);
+  let plan: DeployPlan;
+  try {
+    plan = planDeploy({ ...loaded.input, leftOut });
+  } catch (e) {
+    await closeAll(conns);
+    throw e;
+  }
+  for (const line of describeLeftOut(leftOut, fallbacksOf(loaded.input))) opts.out(line);
   for (const n of removed.filter((r) => loaded.leftOut.includes(r.name)))
     opts.out(
       `[note] ${n.name} (${n.role}) left out: removed by overcloud node delete on ${n.removedAt.slice(0, 10)} (${join(dir, 'removed-nodes.json')})`,
@@ -100,6 +135,8 @@ export async function runDeploy(opts: DeployOptions, run: Runner): Promise<Deplo
   const insecure = insecureRegistries(loaded.input.env.parameterDefaults);
   let report: ApplyReport;
   if (opts.driver === 'ansible') {
+    // Ansible reaches the nodes itself; the connections of the kernel checks are done.
+    await closeAll(conns);
     const outputDir = opts.outputDir ?? join(dir, 'config-download');
     await writeConfigDownload(
       outputDir,
@@ -127,9 +164,9 @@ export async function runDeploy(opts: DeployOptions, run: Runner): Promise<Deplo
       plan.nodes.map((n) => n.node.name),
     );
   } else {
-    const conns = await connectAll(loaded.inventory.nodes, loaded.inventory.ssh, run);
+    const nodes = conns ?? (await connect(loaded.inventory, run));
     try {
-      report = await applyPlan(plan, conns, {
+      report = await applyPlan(plan, nodes, {
         dryRun: opts.dryRun,
         healthTimeoutMs: opts.healthTimeoutMs,
         pull: opts.pull,
@@ -138,7 +175,7 @@ export async function runDeploy(opts: DeployOptions, run: Runner): Promise<Deplo
         out: opts.out,
       });
     } finally {
-      await Promise.all(conns.map((c) => c.close()));
+      await closeAll(nodes);
     }
   }
   // Ready to serve, or the deploy is not complete; the record is kept either way (for `container

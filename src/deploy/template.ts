@@ -32,6 +32,15 @@ const TemplateSchema = z.strictObject({
   kolla_config: z.record(z.string().startsWith('/'), z.unknown()).optional(),
   docker_config: StepMap.optional(),
   bootstrap_config: StepMap.optional(),
+  kernel_requirements: z
+    .array(
+      z.strictObject({
+        feature: z.string().min(1),
+        check: z.string().min(1),
+      }),
+    )
+    .optional(),
+  kernel_fallback: z.string().startsWith('OS::TripleO::Services::').optional(),
   /** The agent binary Neutron lists for this service: deploy waits until it is alive on the node. */
   network_agent: z
     .string()
@@ -53,8 +62,19 @@ export interface ServiceTemplate {
   kollaConfig: Record<string, unknown>;
   dockerConfig: Record<string, Record<string, unknown>>;
   bootstrapConfig: Record<string, Record<string, unknown>>;
+  /** Kernel features the node must have (a POSIX sh check each); without one the service is left out there. */
+  kernelRequirements: KernelRequirement[];
+  /** The service that runs in this one's place on a node that lacks a required kernel feature. */
+  kernelFallback?: string;
   /** What deploy waits for before it reports success (see deploy/readiness). */
   readiness: { networkAgent?: string; cellv2Discovery: boolean };
+}
+
+export interface KernelRequirement {
+  /** What the kernel lacks when the check fails, for the operator (e.g. "iSCSI initiator (iscsi_tcp)"). */
+  feature: string;
+  /** POSIX sh, run on the node: exit 0 when the feature is there. */
+  check: string;
 }
 
 /** parseServiceTemplate validates the top-level structure of one parsed definition. Pure. */
@@ -81,6 +101,8 @@ export function parseServiceTemplate(file: YamlFile): ServiceTemplate {
     kollaConfig: t.kolla_config ?? {},
     dockerConfig: t.docker_config ?? {},
     bootstrapConfig: t.bootstrap_config ?? {},
+    kernelRequirements: t.kernel_requirements ?? [],
+    ...(t.kernel_fallback ? { kernelFallback: t.kernel_fallback } : {}),
     readiness: {
       ...(t.network_agent === undefined ? {} : { networkAgent: t.network_agent }),
       cellv2Discovery: t.cellv2_discovery === true,

@@ -32,10 +32,19 @@ export interface Environment {
   resourceRegistry: Record<string, string>;
   parameterDefaults: Record<string, unknown>;
   parameters: Record<string, unknown>;
+  /** Resource type -> where its (winning) mapping is, `file:line`, and the comment there, if any. */
+  registryNotes: Record<string, string>;
 }
 
 export function emptyEnvironment(): Environment {
-  return { files: [], warnings: [], resourceRegistry: {}, parameterDefaults: {}, parameters: {} };
+  return {
+    files: [],
+    warnings: [],
+    resourceRegistry: {},
+    parameterDefaults: {},
+    parameters: {},
+    registryNotes: {},
+  };
 }
 
 const isRecord = (v: unknown): v is Record<string, unknown> =>
@@ -90,6 +99,8 @@ export function parseEnvironment(file: YamlFile): Environment {
       );
     }
     env.resourceRegistry[type] = resolveRegistryTarget(target, envDir);
+    const comment = file.commentOf(['resource_registry', type]);
+    env.registryNotes[type] = `${where(file, ['resource_registry', type])}${comment ? `: ${comment}` : ''}`;
   }
   Object.assign(env.parameterDefaults, section('parameter_defaults'));
   Object.assign(env.parameters, section('parameters'));
@@ -103,6 +114,7 @@ export function mergeEnvironments(envs: Environment[]): Environment {
     merged.files.push(...env.files);
     merged.warnings.push(...env.warnings);
     Object.assign(merged.resourceRegistry, env.resourceRegistry);
+    Object.assign(merged.registryNotes, env.registryNotes);
     Object.assign(merged.parameterDefaults, env.parameterDefaults);
     Object.assign(merged.parameters, env.parameters);
   }

@@ -32,7 +32,8 @@ export function buildServiceFilter(roles: Role[], env: Environment): ServiceFilt
   for (const [service, byRoles] of enabled) {
     const mapping = env.resourceRegistry[service];
     if (mapping === HEAT_NONE) {
-      verdicts.set(service, { enabled: false, reason: `mapped to ${HEAT_NONE}` });
+      const note = env.registryNotes[service];
+      verdicts.set(service, { enabled: false, reason: `mapped to ${HEAT_NONE}${note ? ` (${note})` : ''}` });
     } else if (mapping !== undefined && isHostTemplate(mapping)) {
       verdicts.set(service, { enabled: false, reason: `mapped to a non-container template (${mapping})` });
     } else {

@@ -136,8 +136,14 @@ function dropReason(services: string[], imagename: string, input: PrepareInput):
   const { filter, includes, excludes } = input;
   if (filter) {
     if (services.length === 0) return 'no services listed, and a service filter is active';
-    if (!services.some((s) => filter.services.has(s)))
-      return `none of its services is enabled: ${abbreviate(services)}`;
+    if (!services.some((s) => filter.services.has(s))) {
+      // A service the environments disabled on purpose says why (OS::Heat::None and its comment).
+      const disabled = services.flatMap((s) => {
+        const v = filter.verdicts.get(s);
+        return v && !v.enabled && v.reason.startsWith('mapped to') ? [`${short(s)} ${v.reason}`] : [];
+      });
+      return `none of its services is enabled: ${abbreviate(services)}${disabled.length ? `; ${disabled.join('; ')}` : ''}`;
+    }
   }
   if (includes.length > 0) {
     if (!includes.some((re) => re.test(imagename))) {
@@ -168,7 +174,9 @@ export function withTag(imagename: string, tag: string): string {
   return `${base}:${tag}`;
 }
 
+const short = (s: string): string => s.replace(/^OS::TripleO::Services::/, '');
+
 function abbreviate(services: string[]): string {
-  const names = services.map((s) => s.replace(/^OS::TripleO::Services::/, ''));
+  const names = services.map(short);
   return names.length > 4 ? `${names.slice(0, 4).join(', ')} (+${names.length - 4})` : names.join(', ');
 }

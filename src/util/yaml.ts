@@ -6,7 +6,7 @@
  * (`repeatedKeys: 'last-wins'`, PyYAML's rule): then the last value counts and each repeat is listed.
  */
 import { readFile } from 'node:fs/promises';
-import { type Document, isMap, isNode, isScalar, isSeq, LineCounter, parseDocument } from 'yaml';
+import { type Document, isMap, isNode, isScalar, isSeq, LineCounter, type Pair, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { AppError, type ErrorCode } from '../errors.js';
 
@@ -15,6 +15,8 @@ export interface YamlFile {
   value: unknown;
   /** lineOf returns the 1-based line of the value at a key path, when known (the last of repeats). */
   lineOf(path: (string | number)[]): number | undefined;
+  /** commentOf returns the comment on a mapping entry's line (else the one just above it), if any. */
+  commentOf(path: (string | number)[]): string | undefined;
   /** Keys given more than once in one mapping (only with `repeatedKeys: 'last-wins'`). */
   repeatedKeys: RepeatedKey[];
 }
@@ -78,6 +80,20 @@ export function parseYaml(text: string, path: string, options: ParseOptions = {}
         } else break;
       }
       return line;
+    },
+    commentOf(keyPath) {
+      let node: unknown = doc.contents;
+      let pair: Pair | undefined;
+      for (const segment of keyPath) {
+        if (!isMap(node)) return undefined;
+        pair = node.items.findLast((p) => isScalar(p.key) && String(p.key.value) === String(segment));
+        if (!pair) return undefined;
+        node = pair.value;
+      }
+      const text =
+        (isNode(pair?.value) ? pair.value.comment : undefined) ??
+        (isNode(pair?.key) ? pair.key.commentBefore : undefined);
+      return text?.trim() || undefined;
     },
   };
 }

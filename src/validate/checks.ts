@@ -8,9 +8,11 @@ import { createHash, randomBytes } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AppError } from '../errors.js';
-import { sleep } from '../util/time.js';
+import type { NodeAccess } from './nodes.js';
 import type { OpenStackClient } from './openstack.js';
 import type { ServiceMap } from './overcloudrc.js';
+import { fail, poll } from './poll.js';
+import { SERVICE_CHECKS } from './service-checks.js';
 
 export interface CheckContext {
   os: OpenStackClient;
@@ -21,8 +23,18 @@ export interface CheckContext {
   scratch: string;
   /** unique suffix for everything a run creates */
   tag: string;
+  /** the deployed nodes and the stack's passwords, for checks that look beyond the APIs */
+  nodes: NodeAccess;
   /** what earlier checks created, for later checks and cleanup */
-  made: { imageId?: string; networkId?: string; flavorId?: string; serverId?: string };
+  made: {
+    imageId?: string;
+    networkId?: string;
+    subnetId?: string;
+    flavorId?: string;
+    serverId?: string;
+    routerId?: string;
+    swiftContainer?: string;
+  };
 }
 
 export interface Check {
@@ -48,6 +60,8 @@ export const CATALOGUE_TYPES: Record<string, string> = {
   NeutronApi: 'network',
   NeutronServer: 'network',
   HeatApi: 'orchestration',
+  HeatApiCfn: 'cloudformation',
+  SwiftProxy: 'object-store',
   Horizon: 'dashboard',
 };
 
@@ -60,32 +74,13 @@ const NOVA_BINARIES: Record<string, string> = {
 /** Binaries `network agent list` shows, by the service that runs them. */
 const NEUTRON_AGENTS: Record<string, string> = {
   NeutronDhcpAgent: 'neutron-dhcp-agent',
+  NeutronL3Agent: 'neutron-l3-agent',
+  NeutronMetadataAgent: 'neutron-metadata-agent',
   NeutronLinuxbridgeAgent: 'neutron-linuxbridge-agent',
   ComputeNeutronLinuxbridgeAgent: 'neutron-linuxbridge-agent',
   NeutronOvsAgent: 'neutron-openvswitch-agent',
   ComputeNeutronOvsAgent: 'neutron-openvswitch-agent',
 };
-
-const fail = (msg: string): never => {
-  throw new AppError('VALIDATE_FAILED', msg);
-};
-
-async function poll<T>(what: string, timeoutMs: number, fn: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last = '';
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v !== undefined) return v;
-    } catch (e) {
-      last = (e as Error).message;
-    }
-    if (Date.now() > deadline)
-      return fail(`${what} not reached in ${timeoutMs / 1000} s${last ? `: ${last}` : ''}`);
-    // Each poll is an openstack client start (1-2 s): a short pause is enough between two.
-    await sleep(500);
-  }
-}
 
 /** expected lists [binary, host] pairs for the deployed services in a binary table. */
 function expected(services: ServiceMap, table: Record<string, string>): [string, string][] {
@@ -225,6 +220,7 @@ export const CHECKS: Check[] = [
         '192.0.2.0/24',
         `validate-${ctx.tag}`,
       ]);
+      ctx.made.subnetId = sub.id;
       return `network ${net.id.slice(0, 8)}, subnet ${sub.cidr}`;
     },
   },
@@ -369,6 +365,7 @@ export const CHECKS: Check[] = [
       return `302 -> ${where}`;
     },
   },
+  ...SERVICE_CHECKS,
 ];
 
 /** selectChecks picks checks by name (--only) or by the deployed services. */
@@ -392,6 +389,10 @@ export async function cleanup(ctx: CheckContext): Promise<string[]> {
     await ctx.os.run(args).catch((e: Error) => problems.push(e.message.split('\n')[0] ?? ''));
   };
   if (ctx.made.serverId) await del(['server', 'delete', '--wait', ctx.made.serverId]);
+  if (ctx.made.routerId && ctx.made.subnetId)
+    await del(['router', 'remove', 'subnet', ctx.made.routerId, ctx.made.subnetId]);
+  if (ctx.made.routerId) await del(['router', 'delete', ctx.made.routerId]);
+  if (ctx.made.swiftContainer) await del(['container', 'delete', '--recursive', ctx.made.swiftContainer]);
   if (ctx.made.flavorId) await del(['flavor', 'delete', ctx.made.flavorId]);
   if (ctx.made.networkId) await del(['network', 'delete', ctx.made.networkId]);
   if (ctx.made.imageId) await del(['image', 'delete', ctx.made.imageId]);

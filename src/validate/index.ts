@@ -13,6 +13,7 @@ import { AppError, errorMessage } from '../errors.js';
 import { connectAll, runProcess } from '../process/index.js';
 import { limiter } from '../util/concurrency.js';
 import { CATALOGUE_TYPES, type Check, type CheckContext, cleanup, selectChecks } from './checks.js';
+import { nodeAccess } from './nodes.js';
 import { openstackClient } from './openstack.js';
 import { rcFile, readOvercloudrc, readServices, type ServiceMap } from './overcloudrc.js';
 
@@ -83,6 +84,7 @@ export async function runValidate(opts: ValidateOptions): Promise<ValidateResult
     services: services ?? {},
     expectTypes,
     scratch,
+    nodes: nodeAccess(opts.stateDir),
     tag: `${Date.now().toString(36)}`,
     made: {},
   };
@@ -117,6 +119,7 @@ export async function runValidate(opts: ValidateOptions): Promise<ValidateResult
   } finally {
     const problems = await cleanup(ctx);
     ctx.os.close();
+    await ctx.nodes.close();
     for (const p of problems) opts.out(`[cleanup] ${p}`);
     await rm(scratch, { recursive: true, force: true });
   }

@@ -68,14 +68,18 @@ test('the filter drops services mapped to OS::Heat::None or to host templates', 
   const env = mergeEnvironments([
     parseEnvironment(
       parseYaml(
-        `resource_registry:\n  ${S('Keystone')}: OS::Heat::None\n  ${S('NovaApi')}: ../puppet/services/nova-api.yaml\n  ${S('NovaCompute')}: ../docker/services/nova-compute.yaml\n`,
+        `resource_registry:\n  ${S('Keystone')}: OS::Heat::None  # not this time\n  ${S('NovaApi')}: ../puppet/services/nova-api.yaml\n  ${S('NovaCompute')}: ../docker/services/nova-compute.yaml\n`,
         '/tht/environments/e.yaml',
       ),
     ),
   ]);
   const f = buildServiceFilter(roles, env);
   assert.deepEqual([...f.services].sort(), [S('NovaCompute'), S('NovaLibvirt')]);
-  assert.deepEqual(f.verdicts.get(S('Keystone')), { enabled: false, reason: 'mapped to OS::Heat::None' });
+  // The verdict names where the mapping is and quotes its comment (prepare --explain prints it).
+  assert.deepEqual(f.verdicts.get(S('Keystone')), {
+    enabled: false,
+    reason: 'mapped to OS::Heat::None (/tht/environments/e.yaml:2: not this time)',
+  });
 });
 
 test('bad roles files are refused with the file and the role', () => {

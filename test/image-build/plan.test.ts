@@ -78,7 +78,8 @@ test('--list --all prints each image with packages and each unbuildable entry wi
     /^debian-binary-keystone {2}FROM openstack-base {2}packages: keystone {2}serves: keystone$/m,
   );
   assert.match(text, /^debian-binary-placement-api .*serves: nova-placement-api$/m);
-  assert.match(text, /^nova-novncproxy {2}no package: /m);
+  assert.match(text, /^panko-api {2}no package: /m);
+  assert.match(text, /^debian-binary-nova-novncproxy {2}FROM nova-base {2}packages: nova-consoleproxy /m);
   const unbuildable = text.split('catalogue entries no image serves:\n')[1] ?? '';
   assert.equal(unbuildable.trim().split('\n').length, coverage(r, names).unbuildable.size);
 });

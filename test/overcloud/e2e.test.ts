@@ -16,8 +16,9 @@ import { templatesPath } from '../../src/util/paths.js';
 import { type CliResult, overcloud } from '../deploy/cli.js';
 import { type Lab, labUp } from '../deploy/lab.js';
 
-const IMAGES = ['mariadb', 'memcached', 'haproxy', 'keystone', 'glance-api'];
-const REDUCED = ['MySQL', 'Memcached', 'HAproxy', 'Keystone', 'GlanceApi'];
+// Redis: the one service beyond the reduced set in CI (a small image, step 1, its own check).
+const IMAGES = ['mariadb', 'memcached', 'haproxy', 'keystone', 'glance-api', 'redis'];
+const REDUCED = ['MySQL', 'Memcached', 'HAproxy', 'Keystone', 'GlanceApi', 'Redis'];
 // The image-build e2e builds into the same namespace: its cached layers are reused here.
 const NS = 'overcloud-test';
 
@@ -62,6 +63,7 @@ describe('a real overcloud (reduced set) on namespaced nodes, validated with the
   DockerHAProxyImage: ${img('haproxy')}
   DockerKeystoneImage: ${img('keystone')}
   DockerGlanceApiImage: ${img('glance-api')}
+  DockerRedisImage: ${img('redis')}
 ${opts.extra ?? ''}`,
     );
   };
@@ -160,7 +162,7 @@ ${opts.extra ?? ''}`,
       console.log(`# ${step}`);
     first = await list();
     const byName = new Map([...first.values()].map((x) => [x.name, x]));
-    for (const svc of ['mysql', 'memcached', 'haproxy', 'keystone', 'glance_api']) {
+    for (const svc of ['mysql', 'memcached', 'haproxy', 'keystone', 'glance_api', 'redis']) {
       assert.equal(byName.get(svc)?.status, 'running', svc);
       assert.equal(byName.get(svc)?.health, 'healthy', svc);
       assert.equal(byName.get(svc)?.node, 'overcloud-controller-0', svc);
@@ -178,20 +180,23 @@ ${opts.extra ?? ''}`,
     assert.equal((await stat(join(stateDir, 'passwords.yaml'))).mode & 0o777, 0o600);
   });
 
-  it('overcloud validate: token, catalogue and image checks pass from the undercloud', async (t) => {
+  it('overcloud validate: token, catalogue, image and redis checks pass from the undercloud', async (t) => {
     if (skip !== undefined) return t.skip(skip);
     const r = ok(await cli(['validate', '--state-dir', stateDir]));
     console.log(r.stdout.replace(/^/gm, '# '));
     // Keystone's public endpoint is the controller's address (the lab places nodes from .10 on).
     const ctl = (lab as Lab).nodes[0] as Lab['nodes'][0];
     assert.ok(
-      r.stdout.split('\n').includes(`validating http://${ctl.address}:5000/v3: token, catalogue, image`),
+      r.stdout
+        .split('\n')
+        .includes(`validating http://${ctl.address}:5000/v3: token, catalogue, image, redis`),
       r.stdout,
     );
     assert.match(r.stdout, /^\[ok\] +token issue \(\d+\.\d s\)/m);
     assert.match(r.stdout, /^\[ok\] +catalogue lists the deployed services \(\d+\.\d s\): identity, image$/m);
     assert.match(r.stdout, /^\[ok\] +image created and downloaded back byte for byte/m);
-    assert.match(r.stdout, /validate: 3\/3 checks passed/);
+    assert.match(r.stdout, /^\[ok\] +Redis through HAProxy: refused without the password, SET\/GET with it/m);
+    assert.match(r.stdout, /validate: 4\/4 checks passed/);
   });
 
   it('a failing check names its service and shows its containers logs', async (t) => {
@@ -256,6 +261,6 @@ ${opts.extra ?? ''}`,
     assert.equal(await answers(9292), false, 'no frontend on 9292 any more');
     assert.ok(await answers(5000, '/v3'), 'keystone still answers through haproxy');
     const v = ok(await cli(['validate', '--state-dir', stateDir]));
-    assert.match(v.stdout, /validate: 2\/2 checks passed/);
+    assert.match(v.stdout, /validate: 3\/3 checks passed/);
   });
 });

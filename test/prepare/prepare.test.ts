@@ -73,6 +73,20 @@ test('-e docker.yaml with the default roles: the containerized Pike services onl
     'docker.io/tripleoupstream/centos-binary-nova-compute:latest',
   );
   assertGolden('prepare-docker-env.env.yaml', r.envText ?? '');
+  // Services retired upstream are OS::Heat::None in our docker.yaml; --explain quotes why.
+  for (const [image, service] of [
+    ['panko-api', 'PankoApi'],
+    ['nova-consoleauth', 'NovaConsoleauth'],
+  ]) {
+    const d = r.plan.decisions.find((x) => x.imagename.endsWith(`centos-binary-${image}:latest`));
+    assert.equal(d?.kept, false, image);
+    assert.match(
+      d?.reason ?? '',
+      new RegExp(
+        `${service} mapped to OS::Heat::None \\(.*environments/docker\\.yaml:\\d+: retired upstream`,
+      ),
+    );
+  }
 });
 
 test('a service switched off with OS::Heat::None loses its image and parameters', async () => {
