@@ -12,11 +12,13 @@ import { type Role, roleServices } from '../heat/roles.js';
 import { isHostTemplate } from '../heat/services.js';
 import type { InventoryNode } from './inventory.js';
 import { type KollaConfig, type NodeFacts, type RenderedFile, renderService } from './render.js';
-import type { LeftOut } from './requirements.js';
 import { type ContainerSpec, canonicalJson } from './spec.js';
 import type { ServiceTemplate } from './template.js';
 
 /** Where TripleO keeps generated config: one directory per config volume (docker-puppet's layout). */
+/** Services left out per node (node -> service -> why), because its kernel lacks what they need (./requirements.ts). */
+export type LeftOut = Record<string, Record<string, string>>;
+
 export const CONFIG_DATA_DIR = '/var/lib/config-data/puppet-generated';
 export const STEPS = [1, 2, 3, 4, 5] as const;
 

@@ -8,11 +8,11 @@
  */
 import { AppError } from '../errors.js';
 import type { NodeConnection } from '../process/index.js';
-import { containerServices, type PlanInput } from './plan.js';
-import type { KernelRequirement } from './template.js';
+import { containerServices, type LeftOut, type PlanInput } from './plan.js';
 
-/** node name -> service -> why it is left out there. */
-export type LeftOut = Record<string, Record<string, string>>;
+export type { LeftOut };
+
+import type { KernelRequirement } from './template.js';
 
 export interface Probe extends KernelRequirement {
   service: string;

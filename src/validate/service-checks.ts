@@ -11,7 +11,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { AppError } from '../errors.js';
-import type { Check, CheckContext } from './checks.js';
+import type { Check, CheckContext } from './check-types.js';
 import { fail, poll } from './poll.js';
 
 /** publicHost is the host of the public endpoints (HAProxy on the controller), from the rc's auth URL. */
