@@ -4,6 +4,7 @@
  * a stand-in node connection: ready after a few rounds, a cell mapping made by discover_hosts when a
  * host is missing, and a time-out that names the node, the agent and its container's logs.
  */
+
 import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -14,8 +15,9 @@ import type { ApiSession } from '../../src/deploy/openstack-api.js';
 import { planDeploy } from '../../src/deploy/plan.js';
 import { mappedHosts, planReadiness, type ReadinessPlan, waitReady } from '../../src/deploy/readiness.js';
 import { isAppError } from '../../src/errors.js';
-import type { NodeConnection, ProcessResult } from '../../src/process/index.js';
+import type { NodeConnection } from '../../src/process/index.js';
 import { templatesPath } from '../../src/util/paths.js';
+import { okResult } from '../support/process-result.js';
 
 const IMAGES = [
   'Mysql',
@@ -75,16 +77,7 @@ function fakeCloud() {
       throw new Error(`unexpected GET ${type} ${path}`);
     },
   };
-  const result = (stdout: string): ProcessResult => ({
-    argv: [],
-    code: 0,
-    signal: null,
-    timedOut: false,
-    stdout,
-    stderr: '',
-    dropped: { stdout: 0, stderr: 0 },
-    durationMs: 1,
-  });
+  const result = okResult;
   const conn: NodeConnection = {
     node: {
       name: NODES[0] as string,

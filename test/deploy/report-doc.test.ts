@@ -2,24 +2,17 @@
  * `deploy --dry-run --json`: the plan's actions per node and step as a plain JSON document, made
  * from a dry run against fake nodes that run nothing yet.
  */
+
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { applyPlan } from '../../src/deploy/apply.js';
 import { type DeployPlan, planDeploy } from '../../src/deploy/plan.js';
 import { DEPLOY_REPORT_FORMAT, deployReportDoc } from '../../src/deploy/report-doc.js';
-import type { NodeConnection, ProcessResult } from '../../src/process/index.js';
+import type { NodeConnection } from '../../src/process/index.js';
+import { okResult } from '../support/process-result.js';
 import { type Fixture, fixture, smallEnv } from './fixtures.js';
 
-const ok = (stdout = ''): ProcessResult => ({
-  argv: [],
-  code: 0,
-  signal: null,
-  timedOut: false,
-  stdout,
-  stderr: '',
-  dropped: { stdout: 0, stderr: 0 },
-  durationMs: 1,
-});
+const ok = okResult;
 
 /** emptyNode runs no container yet and holds every image the plan names. */
 function emptyNode(plan: DeployPlan, name: string, calls: string[]): NodeConnection {

@@ -4,6 +4,7 @@
  * disable, stop containers, then delete the compute service and agents), the record it leaves, and
  * the next deploy's inventory without the removed node.
  */
+
 import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -14,8 +15,9 @@ import { loadRemoved, saveRemoved } from '../../src/deploy/record.js';
 import { AppError } from '../../src/errors.js';
 import { type CloudClient, executeNodeDelete } from '../../src/nodes/execute.js';
 import { type DeletePlan, planNodeDelete } from '../../src/nodes/plan.js';
-import type { InventoryNode, NodeConnection, ProcessResult } from '../../src/process/index.js';
+import type { InventoryNode, NodeConnection } from '../../src/process/index.js';
 import { templatesPath } from '../../src/util/paths.js';
+import { okResult } from '../support/process-result.js';
 
 const node = (name: string, role: string): InventoryNode => ({
   name,
@@ -102,16 +104,7 @@ function recordingCloud(servers: Record<string, string[]>, calls: string[]): Clo
 }
 
 function recordingNode(n: InventoryNode, calls: string[]): NodeConnection {
-  const ok = (stdout: string): ProcessResult => ({
-    argv: [],
-    code: 0,
-    signal: null,
-    timedOut: false,
-    stdout,
-    stderr: '',
-    dropped: { stdout: 0, stderr: 0 },
-    durationMs: 1,
-  });
+  const ok = okResult;
   return {
     node: n,
     podman: async (args) => {
