@@ -1,6 +1,6 @@
 /**
  * The OCI distribution-spec conformance suite itself (all four workflows, deletes enabled) against
- * our server: 0 failures. The suite is built offline from /work/shared/tools/oci-conformance with
+ * our server: 0 failures. The suite is built offline from shared/tools/oci-conformance (beside the checkout, or /work/shared) with
  * Debian's Go (golang-go, installed by its build.sh when missing) into a cache outside the repo,
  * keyed by the hash of the tool's source, so it is built once per version. Skipped, with the
  * reason, only when the tool is absent or Go cannot be installed.
@@ -12,10 +12,18 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { checkStore } from '../../src/server/index.js';
+import { packageRoot } from '../../src/util/paths.js';
 import { scratchDir } from '../support/tmp.js';
 import { startOurs } from './peers.js';
 
-const TOOL = process.env.OCI_CONFORMANCE_TOOL ?? '/work/shared/tools/oci-conformance';
+/** The tool: $OCI_CONFORMANCE_TOOL, else shared/ beside the checkout (as CI lays it), else /work/shared. */
+const TOOL =
+  process.env.OCI_CONFORMANCE_TOOL ??
+  [
+    join(packageRoot(), '..', 'shared', 'tools', 'oci-conformance'),
+    '/work/shared/tools/oci-conformance',
+  ].find((d) => existsSync(join(d, 'src.tar.gz'))) ??
+  '/work/shared/tools/oci-conformance';
 const CACHE = process.env.OCI_CONFORMANCE_CACHE ?? '/var/cache/overcloud/oci-conformance';
 
 /** buildSuite builds (or finds cached) the suite binary; returns its path, or why it cannot. */
