@@ -4,7 +4,7 @@
  * upload sessions expire by themselves, files and memory.
  */
 import assert from 'node:assert/strict';
-import { readdir } from 'node:fs/promises';
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, test } from 'node:test';
@@ -97,4 +97,17 @@ test('upload sessions older than the purge age go by themselves, with their memo
   const loc = (await call(fresh, 'POST', '/v2/new/app/blobs/uploads/')).headers.get('location')!;
   await new Promise((r) => setTimeout(r, 200));
   assert.equal((await call(fresh, 'GET', loc)).status, 204);
+});
+
+test('a purge that meets a session whose info.json is not written yet leaves it alone', async () => {
+  const srv = await serve({ uploadPurgeAgeMs: 60_000, uploadPurgeIntervalMs: 0 });
+  // What create leaves between its two files: the folder and an empty data file, no info.json.
+  const id = '0b0e2f6c-3a0d-4c8e-9f43-5e1c2b7a9d10';
+  await mkdir(join(srv.root, 'uploads', id), { recursive: true });
+  await writeFile(join(srv.root, 'uploads', id, 'data'), '');
+  assert.equal(await srv.uploads.purge(60_000), 0);
+  assert.deepEqual(await readdir(join(srv.root, 'uploads')), [id]);
+  // Once older than the purge age by its folder's time, it goes.
+  assert.equal(await srv.uploads.purge(60_000, Date.now() + 120_000), 1);
+  assert.deepEqual(await readdir(join(srv.root, 'uploads')), []);
 });

@@ -8,7 +8,7 @@
  * https://github.com/opencontainers/distribution-spec/blob/main/spec.md#pushing-blobs
  */
 import { createHash, type Hash, randomUUID } from 'node:crypto';
-import { readdir, rm, truncate } from 'node:fs/promises';
+import { lstat, readdir, rm, truncate } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Transform, type TransformCallback, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -113,20 +113,28 @@ export class UploadStore {
     return purged;
   }
 
-  /** startedAt reads a session's start time; undefined (purge it) when its info is unreadable. */
+  /**
+   * startedAt reads a session's start time; undefined (purge it) when neither its info nor its
+   * folder can be read. A session whose info.json is not written yet (create is between its two
+   * files) or is damaged is as old as its folder: a purge running at that moment must not take a
+   * session that was just handed to a client.
+   */
   private async startedAt(id: string): Promise<number | undefined> {
-    if (!isUploadId(id)) {
-      // Direct-store temp files and strays: their mtime is their age.
-      return (await this.store.fs.fileStat(this.dir(id)).catch(() => undefined))?.mtimeMs;
-    }
+    const folderAge = async (): Promise<number | undefined> => {
+      // lstat: a symlink planted in uploads/ has no age of its own and is purged.
+      const st = await lstat(this.dir(id)).catch(() => undefined);
+      return st && (st.isDirectory() || st.isFile()) ? st.mtimeMs : undefined;
+    };
+    // Direct-store temp files and strays: their mtime is their age.
+    if (!isUploadId(id)) return folderAge();
     try {
       const info = JSON.parse((await this.store.fs.readFile(join(this.dir(id), 'info.json'))).toString()) as {
         started?: string;
       };
       const t = Date.parse(String(info.started));
-      return Number.isNaN(t) ? undefined : t;
+      return Number.isNaN(t) ? folderAge() : t;
     } catch {
-      return undefined;
+      return folderAge();
     }
   }
 
