@@ -177,8 +177,7 @@ export const runProcess: Runner = (argv, opts = {}) =>
       errLines.flush();
       stdout.destroy();
       stderr.destroy();
-      log?.end();
-      resolve({
+      const result: ProcessResult = {
         argv,
         code,
         signal,
@@ -187,7 +186,14 @@ export const runProcess: Runner = (argv, opts = {}) =>
         stderr: err.text(),
         dropped: { stdout: out.dropped, stderr: err.dropped },
         durationMs: Date.now() - started,
-      });
+      };
+      // The log file holds everything once the caller has the result (a reader right after the
+      // call used to find its last writes missing); an unwritable log ends the wait too.
+      if (log === undefined) resolve(result);
+      else {
+        log.once('error', () => resolve(result));
+        log.end(() => resolve(result));
+      }
     };
     child.on('error', (e) => {
       err.push(Buffer.from(`cannot run ${file}: ${e.message}`));
