@@ -17,28 +17,10 @@ import { mappedHosts, planReadiness, type ReadinessPlan, waitReady } from '../..
 import { isAppError } from '../../src/errors.js';
 import type { NodeConnection } from '../../src/process/index.js';
 import { templatesPath } from '../../src/util/paths.js';
+import { MINIMAL_IMAGES } from '../support/minimal-images.js';
 import { okResult } from '../support/process-result.js';
 
-const IMAGES = [
-  'Mysql',
-  'Memcached',
-  'HAProxy',
-  'Keystone',
-  'GlanceApi',
-  'Rabbitmq',
-  'NovaPlacement',
-  'NovaApi',
-]
-  .concat([
-    'NovaConductor',
-    'NovaScheduler',
-    'NovaCompute',
-    'NeutronApi',
-    'NeutronDHCP',
-    'HeatApi',
-    'HeatEngine',
-  ])
-  .concat(['Horizon']);
+const IMAGES = MINIMAL_IMAGES;
 const NODES = ['overcloud-controller-0', 'overcloud-novacompute-0', 'overcloud-novacompute-1'];
 
 const listHosts = (hosts: string[]): string =>

@@ -6,6 +6,7 @@
  * checks. Then kernel requirements: iscsid and multipathd are left out on a node whose kernel lacks
  * what they need, and the probe's answers parse.
  */
+
 import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -23,24 +24,10 @@ import {
 import { templatesPath } from '../../src/util/paths.js';
 import { selectChecks } from '../../src/validate/checks.js';
 import { servicesOf } from '../../src/validate/overcloudrc.js';
+import { MINIMAL_IMAGES } from '../support/minimal-images.js';
 
 const IMAGES = [
-  'Mysql',
-  'Memcached',
-  'HAProxy',
-  'Keystone',
-  'GlanceApi',
-  'Rabbitmq',
-  'NovaPlacement',
-  'NovaApi',
-  'NovaConductor',
-  'NovaScheduler',
-  'NovaCompute',
-  'NeutronApi',
-  'NeutronDHCP',
-  'HeatApi',
-  'HeatEngine',
-  'Horizon',
+  ...MINIMAL_IMAGES,
   'Redis',
   'HeatApiCfn',
   'NeutronL3Agent',

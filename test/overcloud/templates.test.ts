@@ -4,6 +4,7 @@
  * database and RabbitMQ account, the overcloudrc comes from Keystone's bootstrap, and validate picks
  * its checks from the deployed services.
  */
+
 import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -14,25 +15,9 @@ import { type DeployPlan, type NodePlan, planDeploy } from '../../src/deploy/pla
 import { templatesPath } from '../../src/util/paths.js';
 import { selectChecks } from '../../src/validate/checks.js';
 import { rcFile, readOvercloudrc, servicesOf, writeDeployOutputs } from '../../src/validate/overcloudrc.js';
+import { MINIMAL_IMAGES } from '../support/minimal-images.js';
 
-const IMAGES = [
-  'Mysql',
-  'Memcached',
-  'HAProxy',
-  'Keystone',
-  'GlanceApi',
-  'Rabbitmq',
-  'NovaPlacement',
-  'NovaApi',
-  'NovaConductor',
-  'NovaScheduler',
-  'NovaCompute',
-  'NeutronApi',
-  'NeutronDHCP',
-  'HeatApi',
-  'HeatEngine',
-  'Horizon',
-];
+const IMAGES = MINIMAL_IMAGES;
 
 describe('real definitions: the containers_minimal topology', () => {
   let dir: string;
